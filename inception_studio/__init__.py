@@ -1,0 +1,30 @@
+"""Inception Studio: explore, edit, train and run the Inception family of CNNs.
+
+The names below are imported lazily so that ``import inception_studio`` (and the GUI's start-up)
+does not pay for importing torch until a model is actually built.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ArchSpec": "inception_studio.core.spec",
+    "analyze": "inception_studio.core.analysis",
+    "build_model": "inception_studio.core.build",
+    "get_spec": "inception_studio.core.presets",
+    "list_variants": "inception_studio.core.presets",
+    "StudioError": "inception_studio.errors",
+    "Predictor": "inception_studio.engine.infer",
+}
+
+__all__ = [*_LAZY, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'inception_studio' has no attribute {name!r}")

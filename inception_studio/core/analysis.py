@@ -1,0 +1,456 @@
+"""Shapes, parameters and multiply-adds of a spec, by arithmetic (no torch), fast enough per keystroke.
+
+:func:`trace` walks the spec once and records every op's input/output shape, params and MACs;
+:func:`analyze` folds that into the per-block table the papers print, plus totals and memory
+estimates. MACs count convolutions and linear layers only (what FlopCounterMode counts, halved).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..errors import SpecError
+from .spec import ArchSpec, AuxHead, Block, Op, Stage, validate_structure
+
+Shape = tuple[int, int, int]  # C, H, W
+BYTES_PER_FLOAT = 4
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """One op as traced: where it sits, its shapes, params and MACs."""
+
+    path: tuple  # ("branch", j, k) or ("branch", j, "fork", f, k)
+    op: Op
+    in_shape: Shape
+    out_shape: Shape
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """One block as traced."""
+
+    stage: Stage
+    index: int
+    block: Block
+    in_shape: Shape
+    out_shape: Shape
+    params: int
+    macs: int
+    ops: tuple[OpInfo, ...]
+    branch_shapes: tuple[Shape, ...]
+    proj_params: int = 0
+    proj_macs: int = 0
+    activations: int = 0  # floats written by the block's ops (batch 1)
+
+
+@dataclass(frozen=True)
+class AuxInfo:
+    """An aux head as traced (runs in training only)."""
+
+    aux: AuxHead
+    in_shape: Shape
+    params: int
+    macs: int
+    activations: int
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything :func:`trace` found."""
+
+    spec: ArchSpec
+    input_size: int
+    blocks: tuple[BlockInfo, ...]
+    aux: tuple[AuxInfo, ...]
+    head_in: Shape
+    head_params: int
+    head_macs: int
+
+
+# ---- per-op arithmetic ---------------------------------------------------------------------
+
+def _out_dim(n: int, k: int, s: int, p: int, ceil: bool) -> int:
+    """PyTorch's output-size rule for conv/pool (ceil mode drops a window starting in the padding)."""
+    span = n + 2 * p - k
+    if span < 0:
+        return 0
+    if ceil:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+        return out
+    return span // s + 1
+
+
+def op_shape(op: Op, shape: Shape) -> Shape:
+    """Output shape of ``op`` on an input of ``shape`` (H or W 0 when the input is too small)."""
+    c, h, w = shape
+    if op.kind in ("lrn", "dropout"):
+        return shape
+    ph, pw = op.padding()
+    ceil = op.ceil if op.kind in ("maxpool", "avgpool") else False
+    oh = _out_dim(h, op.k[0], op.stride, ph, ceil)
+    ow = _out_dim(w, op.k[1], op.stride, pw, ceil)
+    return (op.out if op.is_conv else c, oh, ow)
+
+
+def op_cost(op: Op, cin: int, out: Shape, bn: bool) -> tuple[int, int]:
+    """(params, MACs) of ``op`` with ``cin`` input channels producing ``out``."""
+    cout, oh, ow = out
+    norm = 2 * cout if bn else cout  # BN weight+bias, or a conv bias
+    if op.kind == "conv":
+        w = cin * cout * op.k[0] * op.k[1]
+        return w + norm, w * oh * ow
+    if op.kind == "sepconv":
+        mid = cin * op.depth_mult
+        dw = mid * op.k[0] * op.k[1]
+        pw = mid * cout
+        return dw + pw + norm, (dw + pw) * oh * ow
+    return 0, 0
+
+
+def _numel(shape: Shape) -> int:
+    return shape[0] * shape[1] * shape[2]
+
+
+def _fmt(shape: Shape) -> str:
+    return f"{shape[1]}x{shape[2]}"
+
+
+class _TooSmall(Exception):
+    """Raised inside the walk; turned into a SpecError naming the minimum input size."""
+
+    def __init__(self, where: str, shape: Shape, op: Op | None, aux: bool = False):
+        super().__init__(where)
+        self.where, self.shape, self.op, self.aux = where, shape, op, aux
+
+
+def _apply(op: Op, shape: Shape, where: str) -> Shape:
+    out = op_shape(op, shape)
+    if out[1] < 1 or out[2] < 1:
+        raise _TooSmall(where, shape, op)
+    return out
+
+
+def _trace_block(block: Block, shape: Shape, bn: bool, where: str) -> tuple[Shape, list[OpInfo], list[Shape], int, int, int]:
+    ops: list[OpInfo] = []
+    outs: list[Shape] = []
+    acts = 0
+    for j, branch in enumerate(block.branches):
+        cur = shape
+        for k, op in enumerate(branch.ops):
+            nxt = _apply(op, cur, where)
+            p, m = op_cost(op, cur[0], nxt, bn)
+            ops.append(OpInfo(("branch", j, k), op, cur, nxt, p, m))
+            acts += _numel(nxt)
+            cur = nxt
+        if branch.fork:
+            tails = []
+            for f, tail in enumerate(branch.fork):
+                t = cur
+                for k, op in enumerate(tail):
+                    nxt = _apply(op, t, where)
+                    p, m = op_cost(op, t[0], nxt, bn)
+                    ops.append(OpInfo(("branch", j, "fork", f, k), op, t, nxt, p, m))
+                    acts += _numel(nxt)
+                    t = nxt
+                tails.append(t)
+            if len({t[1:] for t in tails}) != 1:
+                raise SpecError(f"{where}.branch.{j}: fork tails end at different sizes "
+                                f"({', '.join(_fmt(t) for t in tails)}) and cannot be concatenated")
+            cur = (sum(t[0] for t in tails), tails[0][1], tails[0][2])
+        outs.append(cur)
+    sizes = {o[1:] for o in outs}
+    if len(sizes) != 1:
+        detail = ", ".join(f"branch {j}: {_fmt(o)}" for j, o in enumerate(outs))
+        raise SpecError(f"{where} ({block.label}): branches end at different grid sizes ({detail}); "
+                        "give every branch the same total stride")
+    cat = (sum(o[0] for o in outs), outs[0][1], outs[0][2])
+    proj_p = proj_m = 0
+    if block.kind == "residual":
+        if cat[1:] != shape[1:]:
+            raise SpecError(f"{where} ({block.label}): a residual block must keep its {_fmt(shape)} grid, "
+                            f"but its branches end at {_fmt(cat)}; remove the stride or make it a plain Inception block")
+        # The papers' linear 1x1 (bias, no BN) projects the concatenation back to the input width.
+        proj_p = cat[0] * shape[0] + shape[0]
+        proj_m = cat[0] * shape[0] * shape[1] * shape[2]
+        acts += 2 * _numel(shape)
+        out = shape
+    elif block.kind == "seq":
+        out = outs[0]
+    else:
+        out = cat
+        acts += _numel(cat)
+    return out, ops, outs, proj_p, proj_m, acts
+
+
+def _trace_aux(aux: AuxHead, shape: Shape, spec: ArchSpec) -> AuxInfo:
+    where = f"aux head '{aux.name}'"
+    params = macs = acts = 0
+    c, h, w = shape
+    if aux.pool_k:
+        pool = Op("avgpool", k=(aux.pool_k, aux.pool_k), stride=aux.pool_s, pad="valid")
+        cur = op_shape(pool, shape)
+        if cur[1] < 1:
+            raise _TooSmall(where, shape, pool, aux=True)
+    else:
+        cur = (c, aux.adaptive, aux.adaptive)
+    for op in aux.convs:
+        nxt = _apply_aux(op, cur, where)
+        p, m = op_cost(op, cur[0], nxt, spec.bn)
+        params, macs, acts = params + p, macs + m, acts + _numel(nxt)
+        cur = nxt
+    feat = cur[0] if aux.gap else _numel(cur)
+    for width in aux.fc + (spec.num_classes,):
+        params += feat * width + width
+        macs += feat * width
+        feat = width
+    return AuxInfo(aux, shape, params, macs, acts)
+
+
+def _apply_aux(op: Op, shape: Shape, where: str) -> Shape:
+    out = op_shape(op, shape)
+    if out[1] < 1 or out[2] < 1:
+        raise _TooSmall(where, shape, op, aux=True)
+    return out
+
+
+def _walk(spec: ArchSpec, size: int) -> Trace:
+    shape: Shape = (spec.in_channels, size, size)
+    blocks: list[BlockInfo] = []
+    aux_at = {(a.stage, a.index): a for a in spec.active_aux}
+    aux_infos: list[AuxInfo] = []
+    for stage in spec.stages:
+        for i, block in enumerate(stage.blocks):
+            where = f"{block.label}" if block.label else f"stage.{stage.name}.block.{i}"
+            out, ops, outs, pp, pm, acts = _trace_block(block, shape, spec.bn, where)
+            params = sum(o.params for o in ops) + pp
+            macs = sum(o.macs for o in ops) + pm
+            blocks.append(BlockInfo(stage, i, block, shape, out, params, macs, tuple(ops), tuple(outs), pp, pm, acts))
+            shape = out
+            if (stage.name, i) in aux_at:
+                aux_infos.append(_trace_aux(aux_at[(stage.name, i)], shape, spec))
+    c, h, w = shape
+    if spec.head.kind == "conv":
+        head_p, head_m = c * spec.num_classes + spec.num_classes, c * spec.num_classes * h * w
+    else:
+        head_p, head_m = c * spec.num_classes + spec.num_classes, c * spec.num_classes
+    return Trace(spec, size, tuple(blocks), tuple(aux_infos), shape, head_p, head_m)
+
+
+def _main_path_ok(spec: ArchSpec, size: int) -> bool:
+    try:
+        _walk(replace(spec, aux_enabled=False), size)
+    except _TooSmall:
+        return False
+    return True
+
+
+def _aux_ok(spec: ArchSpec, size: int) -> bool:
+    try:
+        _walk(spec, size)
+    except _TooSmall:
+        return False
+    return True
+
+
+def min_input_size(spec: ArchSpec, with_aux: bool = False, limit: int = 4096) -> int | None:
+    """Smallest square input the network accepts (None if none up to ``limit``)."""
+    ok = _aux_ok if with_aux else _main_path_ok
+    if not ok(spec, limit):
+        return None
+    lo, hi = 1, limit
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(spec, mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    # Output size is monotone in the input size for these ops, so the bisection is exact.
+    return lo
+
+
+def trace(spec: ArchSpec, input_size: int | None = None) -> Trace:
+    """Walk the spec at ``input_size`` (default: the spec's) and return every op's shapes and costs."""
+    size = spec.input_size if input_size is None else int(input_size)
+    if size <= 0:
+        raise SpecError(f"input_size must be positive, got {size}")
+    try:
+        return _walk(spec, size)
+    except _TooSmall as first:
+        exc = first
+        if exc.aux:  # report a main-path failure first: it is the one that matters at inference
+            try:
+                _walk(replace(spec, aux_enabled=False), size)
+            except _TooSmall as main:
+                exc = main
+        needed = min_input_size(spec, with_aux=exc.aux)
+        got = f"{exc.shape[1]}x{exc.shape[2]}"
+        kern = f"{exc.op.k[0]}x{exc.op.k[1]}" if exc.op else "?"
+        if exc.aux:
+            need = f"at least {needed} px" if needed else "a larger input"
+            raise SpecError(f"{spec.name}: at {size} px {exc.where} gets {got}, too small for its {kern} "
+                            f"{exc.op.kind if exc.op else 'op'}; aux heads need {need} (set aux=false for smaller inputs)") from None
+        need = f"needs at least {needed} px" if needed else "cannot run at any size up to 4096 px"
+        raise SpecError(f"{spec.name} {need}: at {size} px {exc.where} gets {got}, "
+                        f"smaller than its {kern} {exc.op.kind if exc.op else 'op'}") from None
+
+
+# ---- summary ---------------------------------------------------------------------------------
+
+PAPER_COLUMNS = ("#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
+
+
+def branch_columns(block: Block) -> dict[str, int]:
+    """The papers' per-branch width columns for an Inception block, keyed like Table 1."""
+    cols: dict[str, int] = {}
+    for branch in block.branches:
+        convs = [op for op in branch.ops if op.is_conv]
+        tail_out = sum(t[-1].out for t in branch.fork if t[-1].is_conv) if branch.fork else 0
+        role = branch.role or "branch"
+        if role == "pool":
+            cols["pool proj"] = convs[-1].out if convs else 0
+            continue
+        last = tail_out or (convs[-1].out if convs else 0)
+        name = {"dbl3x3": "double #3x3"}.get(role, f"#{role}")
+        if len(convs) + (1 if branch.fork else 0) <= 1:
+            cols[name] = last
+        else:
+            cols[f"{name} reduce"] = convs[0].out
+            cols[name] = last
+    return cols
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the per-block table."""
+
+    name: str  # block name (unique id), or "head" / aux name
+    label: str
+    stage: str
+    kind: str  # "conv", "max pool", "inception", "residual", "reduction", "head", "aux"
+    patch: str  # kernel/stride for single-op rows, e.g. "7x7/2"
+    output: Shape
+    params: int
+    macs: int
+    depth: int  # conv layers on the longest path
+    columns: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    """A stage's share of the network."""
+
+    name: str
+    label: str
+    count: int
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per-block rows, per-stage totals and whole-network totals at one input size."""
+
+    spec: ArchSpec
+    input_size: int
+    rows: tuple[Row, ...]
+    stages: tuple[StageTotal, ...]
+    params: int  # everything build_model creates (aux heads included when on)
+    params_main: int  # without aux heads
+    macs: int  # eval forward at batch 1
+    aux_params: int
+    aux_macs: int
+    activations_infer: int  # bytes at batch 1, peak estimate
+    activations_train: int  # bytes at batch 1, everything kept for backward (estimate)
+
+    def memory_bytes(self, batch_size: int = 1, training: bool = False) -> int:
+        """Estimated memory for weights plus activations at ``batch_size``."""
+        weights = self.params * BYTES_PER_FLOAT
+        if training:
+            # weights + grads + two optimizer moments, and every activation kept for backward
+            return 4 * weights + batch_size * self.activations_train
+        return weights + batch_size * self.activations_infer
+
+
+def _block_kind(b: BlockInfo) -> tuple[str, str]:
+    blk = b.block
+    if blk.kind == "seq":
+        ops = blk.branches[0].ops
+        first = ops[0]
+        kind = {"conv": "conv", "sepconv": "conv", "maxpool": "max pool", "avgpool": "avg pool"}.get(first.kind, first.kind)
+        if blk.role == "mlpconv":
+            kind = "mlpconv"
+        patch = first.kernel_text if first.kind != "dropout" else ""
+        if len([o for o in ops if o.is_conv]) > 1 and blk.role != "mlpconv":
+            patch = ops[-1].kernel_text
+        return kind, patch
+    if blk.kind == "residual":
+        return "residual", ""
+    if b.out_shape[1] < b.in_shape[1]:
+        return "reduction", ""
+    return "inception", ""
+
+
+def _depth(block: Block) -> int:
+    best = 0
+    for branch in block.branches:
+        d = sum(1 for op in branch.ops if op.is_conv)
+        if branch.fork:
+            d += max(sum(1 for op in t if op.is_conv) for t in branch.fork)
+        best = max(best, d)
+    return best + (1 if block.kind == "residual" else 0)
+
+
+def analyze(spec: ArchSpec, input_size: int | None = None) -> Summary:
+    """Per-block table and totals for ``spec`` at ``input_size`` (default: the spec's)."""
+    validate_structure(spec)
+    t = trace(spec, input_size)
+    rows: list[Row] = []
+    stage_tot: dict[str, list[int]] = {s.name: [0, 0] for s in spec.stages}
+    peak = 0
+    train_acts = 0
+    for b in t.blocks:
+        kind, patch = _block_kind(b)
+        cols = branch_columns(b.block) if b.block.kind in ("inception", "residual") else {}
+        rows.append(Row(b.block.name, b.block.label, b.stage.name, kind, patch, b.out_shape, b.params, b.macs,
+                        _depth(b.block), cols))
+        stage_tot[b.stage.name][0] += b.params
+        stage_tot[b.stage.name][1] += b.macs
+        peak = max(peak, _numel(b.in_shape) + b.activations)
+        # conv outputs are kept pre-BN, post-BN and post-ReLU for backward: about 3 floats each.
+        train_acts += 3 * b.activations
+    c, h, w = t.head_in
+    rows.append(Row("head", "classifier", "", "head", "", (spec.num_classes, 1, 1), t.head_params, t.head_macs, 1))
+    aux_params = sum(a.params for a in t.aux)
+    aux_macs = sum(a.macs for a in t.aux)
+    for a in t.aux:
+        rows.append(Row(a.aux.name, f"aux {a.aux.name}", a.aux.stage, "aux", "", (spec.num_classes, 1, 1), a.params, a.macs, 0))
+        train_acts += 3 * a.activations
+    params_main = sum(b.params for b in t.blocks) + t.head_params
+    stages = tuple(StageTotal(s.name, s.label, s.count, *stage_tot[s.name]) for s in spec.stages)
+    return Summary(
+        spec=spec, input_size=t.input_size, rows=tuple(rows), stages=stages,
+        params=params_main + aux_params, params_main=params_main, macs=sum(b.macs for b in t.blocks) + t.head_macs,
+        aux_params=aux_params, aux_macs=aux_macs,
+        activations_infer=peak * BYTES_PER_FLOAT, activations_train=(train_acts + _numel((spec.in_channels, t.input_size, t.input_size))) * BYTES_PER_FLOAT,
+    )
+
+
+def human(n: float, unit: str = "") -> str:
+    """Short human form: 6.62M, 1.50G, 128K."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= div:
+            return f"{n / div:.2f}{suffix}{unit}"
+    return f"{int(n)}{unit}"
+
+
+def format_shape(shape: Shape) -> str:
+    """``28x28x256`` as the papers print (H x W x C)."""
+    return f"{shape[1]}x{shape[2]}x{shape[0]}"
+
+
+__all__ = ["trace", "analyze", "min_input_size", "Summary", "Row", "StageTotal", "Trace", "BlockInfo", "OpInfo",
+           "AuxInfo", "branch_columns", "PAPER_COLUMNS", "human", "format_shape", "op_shape", "op_cost"]

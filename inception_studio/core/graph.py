@@ -1,0 +1,216 @@
+"""The block graph, built from the spec (not traced from a module): stages -> blocks -> branches -> ops.
+
+Node ids are stable across edits that don't touch the node, because they come from block names
+(which edits keep) and branch/op positions: ``b:<block>``, ``b:<block>/br<j>``, ``b:<block>/br<j>/<k>``,
+``b:<block>/br<j>/f<f>/<k>``, ``b:<block>/concat``, ``b:<block>/proj``, ``b:<block>/add``, plus
+``input``, ``head`` and ``aux:<name>``; stages are ``s:<stage>``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .analysis import BlockInfo, Shape, trace
+from .spec import ArchSpec, Block
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the graph."""
+
+    id: str
+    label: str
+    kind: str  # input, stage, block (seq|inception|residual), branch, op kinds, concat, proj, add, head, aux
+    parent: str | None
+    shape: Shape | None = None
+    params: int = 0
+    macs: int = 0
+    detail: str = ""
+    module: str | None = None  # dotted module path in the built model (for hooks)
+    children: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A tensor flowing from ``src`` to ``dst`` (its shape, C x H x W)."""
+
+    src: str
+    dst: str
+    shape: Shape | None = None
+
+
+@dataclass
+class BlockGraph:
+    """Nodes by id, the top-level chain, and each block's inner edges."""
+
+    spec: ArchSpec
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)  # between top-level nodes (input, blocks, head, aux)
+    inner: dict[str, list[Edge]] = field(default_factory=dict)  # block id -> edges among its descendants
+    order: list[str] = field(default_factory=list)  # top-level node ids in forward order
+    runs: list[tuple[str, list[str]]] = field(default_factory=list)  # (stage, run of identical consecutive block ids)
+
+    def children(self, node_id: str) -> tuple[str, ...]:
+        """Direct children of a node."""
+        return self.nodes[node_id].children
+
+    def block_of(self, node_id: str) -> str | None:
+        """The block id a node belongs to (itself for a block)."""
+        if node_id.startswith("b:"):
+            return node_id.split("/")[0]
+        return None
+
+
+def _op_label(op) -> str:
+    if op.kind == "conv":
+        return f"conv {op.kernel_text} {op.out}"
+    if op.kind == "sepconv":
+        return f"sep conv {op.kernel_text} {op.out}"
+    if op.kind in ("maxpool", "avgpool"):
+        return f"{op.kind[:3]} pool {op.kernel_text}"
+    if op.kind == "dropout":
+        return f"dropout {op.rate:g}"
+    return op.kind.upper()
+
+
+def _structure(block: Block) -> tuple:
+    """What makes two blocks the same apart from their names."""
+    return (block.kind, block.branches, block.scale, block.final_act)
+
+
+def block_module(stage: str, block: str) -> str:
+    """Module path of a block in a built model."""
+    return f"stages.{stage}.{block}"
+
+
+def _add_block(g: BlockGraph, info: BlockInfo, sid: str) -> str:
+    blk = info.block
+    bid = f"b:{blk.name}"
+    mod = block_module(info.stage.name, blk.name)
+    children: list[str] = []
+    inner: list[Edge] = []
+    entry = f"{bid}/in"
+    g.nodes[entry] = Node(entry, "in", "port", bid, info.in_shape)
+    children.append(entry)
+    ends: list[tuple[str, Shape]] = []
+    ops_by_branch: dict[int, list] = {}
+    for o in info.ops:
+        ops_by_branch.setdefault(o.path[1], []).append(o)
+    for j, branch in enumerate(blk.branches):
+        brid = f"{bid}/br{j}"
+        br_children: list[str] = []
+        prev, prev_shape = entry, info.in_shape
+        fork_ends: list[tuple[str, Shape]] = []
+        fork_start: tuple[str, Shape] | None = None
+        br_params = br_macs = 0
+        for o in ops_by_branch.get(j, []):
+            if len(o.path) == 3:
+                nid = f"{brid}/{o.path[2]}"
+                src, src_shape = prev, prev_shape
+                sub = f"{mod}.{o.path[2]}" if blk.kind == "seq" else f"{mod}.branch{j}.{o.path[2]}"
+            else:
+                f, k = o.path[3], o.path[4]
+                nid = f"{brid}/f{f}/{k}"
+                if fork_start is None:
+                    fork_start = (prev, prev_shape)
+                if k == 0:
+                    src, src_shape = fork_start
+                else:
+                    src, src_shape = prev, prev_shape
+                sub = f"{mod}.branch{j}.fork{f}.{k}"
+            g.nodes[nid] = Node(nid, _op_label(o.op), o.op.kind, brid, o.out_shape, o.params, o.macs,
+                                detail=f"{o.op.kernel_text} {o.op.kind}", module=sub)
+            br_children.append(nid)
+            inner.append(Edge(src, nid, src_shape))
+            br_params += o.params
+            br_macs += o.macs
+            if len(o.path) > 3 and k == len(branch.fork[f]) - 1:
+                fork_ends.append((nid, o.out_shape))
+            prev, prev_shape = nid, o.out_shape
+        if fork_ends:
+            cat = f"{brid}/cat"
+            g.nodes[cat] = Node(cat, "concat", "concat", brid, info.branch_shapes[j])
+            br_children.append(cat)
+            inner.extend(Edge(n, cat, s) for n, s in fork_ends)
+            prev, prev_shape = cat, info.branch_shapes[j]
+        label = f"branch {j}" + (f" ({branch.role})" if branch.role else "")
+        bmod = mod if blk.kind == "seq" else f"{mod}.branch{j}"
+        g.nodes[brid] = Node(brid, label, "branch", bid, info.branch_shapes[j], br_params, br_macs,
+                             module=bmod, children=tuple(br_children))
+        children.append(brid)
+        ends.append((prev, prev_shape))
+    out_id = ends[0][0]
+    if blk.kind != "seq":
+        cat = f"{bid}/concat"
+        cat_shape = (sum(s[0] for _, s in ends), ends[0][1][1], ends[0][1][2])
+        g.nodes[cat] = Node(cat, "concat", "concat", bid, cat_shape)
+        children.append(cat)
+        inner.extend(Edge(n, cat, s) for n, s in ends)
+        out_id = cat
+        if blk.kind == "residual":
+            proj, add = f"{bid}/proj", f"{bid}/add"
+            g.nodes[proj] = Node(proj, f"linear 1x1 {info.in_shape[0]}", "proj", bid, info.out_shape,
+                                 info.proj_params, info.proj_macs, module=f"{mod}.proj")
+            g.nodes[add] = Node(add, f"x + {blk.scale:g}·F(x)" + ("" if blk.final_act else " (no ReLU)"), "add", bid,
+                                info.out_shape, module=mod)
+            children += [proj, add]
+            inner += [Edge(cat, proj, cat_shape), Edge(proj, add, info.out_shape), Edge(entry, add, info.in_shape)]
+            out_id = add
+    g.inner[bid] = inner
+    detail = blk.role or blk.kind
+    g.nodes[bid + "/out"] = Node(bid + "/out", "out", "port", bid, info.out_shape)
+    g.inner[bid].append(Edge(out_id, bid + "/out", info.out_shape))
+    g.nodes[bid] = Node(bid, blk.label, blk.kind, sid, info.out_shape, info.params, info.macs, detail=detail,
+                        module=mod, children=tuple(children) + (bid + "/out",))
+    return bid
+
+
+def build_graph(spec: ArchSpec, input_size: int | None = None) -> BlockGraph:
+    """The hierarchical block graph of ``spec`` with shapes and costs at ``input_size``."""
+    t = trace(spec, input_size)
+    g = BlockGraph(spec)
+    size = t.input_size
+    g.nodes["input"] = Node("input", f"input {size}x{size}x{spec.in_channels}", "input", None,
+                            (spec.in_channels, size, size))
+    g.order.append("input")
+    prev, prev_shape = "input", (spec.in_channels, size, size)
+    by_stage: dict[str, list[str]] = {s.name: [] for s in spec.stages}
+    for info in t.blocks:
+        sid = f"s:{info.stage.name}"
+        bid = _add_block(g, info, sid)
+        by_stage[info.stage.name].append(bid)
+        g.edges.append(Edge(prev, bid, prev_shape))
+        g.order.append(bid)
+        prev, prev_shape = bid, info.out_shape
+    for s in spec.stages:
+        sp = sum(g.nodes[b].params for b in by_stage[s.name])
+        sm = sum(g.nodes[b].macs for b in by_stage[s.name])
+        g.nodes[f"s:{s.name}"] = Node(f"s:{s.name}", s.label, "stage", None, None, sp, sm,
+                                      detail=f"{s.count} block(s)", module=f"stages.{s.name}",
+                                      children=tuple(by_stage[s.name]))
+        run: list[str] = []
+        last: tuple | None = None
+        for blk in s.blocks:
+            key = _structure(blk)
+            if run and key == last:
+                run.append(f"b:{blk.name}")
+            else:
+                if run:
+                    g.runs.append((s.name, run))
+                run = [f"b:{blk.name}"]
+            last = key
+        if run:
+            g.runs.append((s.name, run))
+    head = "head"
+    g.nodes[head] = Node(head, f"avg pool + {'1x1 conv' if spec.head.kind == 'conv' else 'linear'} {spec.num_classes}",
+                         "head", None, (spec.num_classes, 1, 1), t.head_params, t.head_macs,
+                         detail=f"dropout {spec.head.dropout:g}", module="head")
+    g.edges.append(Edge(prev, head, prev_shape))
+    g.order.append(head)
+    for a in t.aux:
+        aid = f"aux:{a.aux.name}"
+        src = f"b:{spec.stage(a.aux.stage).blocks[a.aux.index].name}"
+        g.nodes[aid] = Node(aid, f"aux {a.aux.name}", "aux", None, (spec.num_classes, 1, 1), a.params, a.macs,
+                            detail=f"loss weight {a.aux.loss_weight:g}", module=f"aux.{a.aux.name}")
+        g.edges.append(Edge(src, aid, a.in_shape))
+        g.order.append(aid)
+    return g

@@ -1,0 +1,140 @@
+"""SpecDocument: the one object every widget binds to — the current spec, its undo stack, the
+selection, the file it came from, and the model built from it (for inference and training).
+
+Edits are pure functions ``spec -> spec`` from core.edits; the document runs them, pushes the
+result on a QUndoStack (undo = the previous spec), and reports a SpecError instead of applying it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from ..core import edits
+from ..core.spec import ArchSpec
+from ..errors import StudioError
+
+
+class _SpecCommand(QUndoCommand):
+    """One undoable change of spec."""
+
+    def __init__(self, doc: SpecDocument, old: ArchSpec, new: ArchSpec, text: str):
+        super().__init__(text)
+        self._doc, self._old, self._new = doc, old, new
+
+    def redo(self) -> None:
+        self._doc._set(self._new)
+
+    def undo(self) -> None:
+        self._doc._set(self._old)
+
+
+@dataclass
+class LoadedModel:
+    """A built torch model with what the panels need to use it."""
+
+    model: Any  # torch.nn.Module
+    spec: ArchSpec
+    class_names: list[str] = field(default_factory=list)
+    device: str = "cpu"
+    source: str = "random init"  # "random init", "checkpoint: x.safetensors", "pretrained: timm:inception_v4"
+    reinitialised: list[str] = field(default_factory=list)  # graph block ids whose weights were re-initialised
+
+
+class SpecDocument(QObject):
+    """Current spec + undo stack + selection + file + loaded model, with change signals."""
+
+    specChanged = Signal(object)  # ArchSpec
+    selectionChanged = Signal(str)  # graph node id, "" for none
+    editFailed = Signal(str, str)  # path (or edit name), one-line message
+    dirtyChanged = Signal(bool)
+    pathChanged = Signal(str)
+    modelChanged = Signal(object)  # LoadedModel | None
+
+    def __init__(self, spec: ArchSpec, parent: QObject | None = None):
+        super().__init__(parent)
+        self._spec = spec
+        self._selection = ""
+        self._path = ""
+        self._model: LoadedModel | None = None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.dirtyChanged.emit(not clean))
+
+    # ---- spec ------------------------------------------------------------------------------
+    @property
+    def spec(self) -> ArchSpec:
+        """The current (always valid) spec."""
+        return self._spec
+
+    def _set(self, spec: ArchSpec) -> None:
+        self._spec = spec
+        self.specChanged.emit(spec)
+
+    def apply(self, text: str, fn: Callable[[ArchSpec], ArchSpec], key: str = "") -> bool:
+        """Run an edit; on success push it (undoable) and return True, else emit editFailed."""
+        try:
+            new = fn(self._spec)
+        except StudioError as exc:
+            self.editFailed.emit(key or text, str(exc))
+            return False
+        if new == self._spec:
+            return True
+        self.undo_stack.push(_SpecCommand(self, self._spec, new, text))
+        return True
+
+    def apply_path(self, path: str, value) -> bool:
+        """Apply the edit named by a dotted path (core.edits.apply_edit)."""
+        return self.apply(f"{path} = {value}", lambda s: edits.apply_edit(s, path, value), key=path)
+
+    def replace_spec(self, spec: ArchSpec, path: str = "", text: str = "Open") -> None:
+        """Start over with a new spec (a variant chosen, a file opened): clears history."""
+        self.undo_stack.clear()
+        self._path = path
+        self._set(spec)
+        self.undo_stack.setClean()
+        self.pathChanged.emit(path)
+        self.dirtyChanged.emit(False)
+        self.select("")
+
+    # ---- file ------------------------------------------------------------------------------
+    @property
+    def path(self) -> str:
+        """The file this spec was opened from or saved to ("" if none)."""
+        return self._path
+
+    @property
+    def dirty(self) -> bool:
+        """True when there are changes since open/save."""
+        return not self.undo_stack.isClean()
+
+    def mark_saved(self, path: str) -> None:
+        """Record a save to ``path``."""
+        self._path = path
+        self.undo_stack.setClean()
+        self.pathChanged.emit(path)
+
+    # ---- selection -------------------------------------------------------------------------
+    @property
+    def selection(self) -> str:
+        """Selected graph node id ("" for none)."""
+        return self._selection
+
+    def select(self, node_id: str) -> None:
+        """Select a graph node (emits selectionChanged when it changes)."""
+        if node_id != self._selection:
+            self._selection = node_id
+            self.selectionChanged.emit(node_id)
+
+    # ---- model -----------------------------------------------------------------------------
+    @property
+    def model(self) -> LoadedModel | None:
+        """The model built for inference/training, if any."""
+        return self._model
+
+    def set_model(self, loaded: LoadedModel | None) -> None:
+        """Install a built model (or None) and tell the panels."""
+        self._model = loaded
+        self.modelChanged.emit(loaded)
