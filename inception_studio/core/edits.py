@@ -231,7 +231,10 @@ def set_kernel(spec: ArchSpec, stage: str, block: int | None, branch: int, choic
             if n < 2:
                 raise SpecError(f"{where}: a 1x1 field has nothing to factorise")
             new_ops = [replace(last, k=(1, n), stride=1, pad=pad), replace(last, k=(n, 1), stride=stride, pad=pad)]
-        new_ops = [replace(o, out=width) for o in new_ops]
+        # Intermediate convs keep the width entering the spatial part (the reduce's), as in
+        # Inception-v3's factorisation, so the refactored branch costs less, not more.
+        mid = br.ops[idx[0] - 1].out if idx[0] > 0 and br.ops[idx[0] - 1].is_conv else width
+        new_ops = [replace(o, out=mid) for o in new_ops[:-1]] + [replace(new_ops[-1], out=width)]
         ops = br.ops[:idx[0]] + tuple(new_ops)
         return replace(b, branches=b.branches[:branch] + (replace(br, ops=ops),) + b.branches[branch + 1:])
 

@@ -221,7 +221,7 @@ def _from_plain(cls, d: dict[str, Any], where: str):
     kw: dict[str, Any] = {}
     for name, value in d.items():
         here = f"{where}.{name}"
-        if name in _NESTED and isinstance(value, list):
+        if name in _NESTED and isinstance(value, (list, tuple)):
             sub = _NESTED[name]
             kw[name] = tuple(_from_plain(sub, v, f"{here}[{i}]") for i, v in enumerate(value))
         elif name == "fork":
@@ -230,7 +230,7 @@ def _from_plain(cls, d: dict[str, Any], where: str):
             kw[name] = _from_plain(Head, value, here)
         elif name == "template":
             kw[name] = None if value is None else _from_plain(Block, value, here)
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             kw[name] = tuple(value)
         else:
             kw[name] = value

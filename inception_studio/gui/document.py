@@ -61,7 +61,10 @@ class SpecDocument(QObject):
         self._path = ""
         self._model: LoadedModel | None = None
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirtyChanged.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirtyChanged.emit(not clean)
 
     # ---- spec ------------------------------------------------------------------------------
     @property
