@@ -262,8 +262,12 @@ def _block_prefix(key: str) -> str:
 
 # ---- online loading (real code; needs network or a warm cache) ------------------------------------
 
-def download_reference(source: str, progress: bool = True) -> dict[str, torch.Tensor]:
-    """Fetch pretrained ImageNet weights through torchvision's weight enums or timm's hub loader."""
+def download_reference(source: str, progress: bool = True, local_file: str | os.PathLike | None = None) -> dict[str, torch.Tensor]:
+    """Pretrained ImageNet weights through torchvision's weight enums or timm's pretrained loading.
+
+    torchvision looks in its hub cache ($TORCH_HOME/hub/checkpoints) before downloading; timm is
+    pointed at ``local_file`` when one is given (its ``pretrained_cfg_overlay``), else the HF hub.
+    """
     kind, arch = source.split(":", 1)
     _source(source)
     try:
@@ -272,7 +276,8 @@ def download_reference(source: str, progress: bool = True) -> dict[str, torch.Te
             enum = {"googlenet": tvm.GoogLeNet_Weights, "inception_v3": tvm.Inception_V3_Weights}[arch].DEFAULT
             return enum.get_state_dict(progress=progress, check_hash=True)
         import timm
-        return timm.create_model(arch, pretrained=True).state_dict()
+        overlay = {"file": str(local_file)} if local_file else None
+        return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=overlay).state_dict()
     except Exception as exc:  # noqa: BLE001 - offline, hub errors, ...
-        raise WeightsError(f"{source}: could not download pretrained weights ({_short(exc)}); "
+        raise WeightsError(f"{source}: could not get pretrained weights ({_short(exc)}); "
                            "download the file elsewhere and use import-weights") from None

@@ -134,3 +134,39 @@ def test_carry_over_keeps_untouched_blocks():
     assert "stages.inception_3.inception3a" in loaded
     assert torch.equal(new.state_dict()["stages.inception_3.inception3a.branch0.0.conv.weight"],
                        model.state_dict()["stages.inception_3.inception3a.branch0.0.conv.weight"])
+
+
+@pytest.mark.slow
+def test_torchvision_pretrained_path_uses_the_hub_cache(tmp_path, monkeypatch):
+    """The real weight-enum code path, offline: a file placed in torch's hub cache is what it loads."""
+    import os
+
+    import torchvision
+    from inception_studio.core.weights import download_reference
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    url = torchvision.models.GoogLeNet_Weights.DEFAULT.url
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    ref = _reference("torchvision:googlenet").eval()
+    torch.save(ref.state_dict(), cache / os.path.basename(url))
+    sd = download_reference("torchvision:googlenet", progress=False)
+    model = import_reference("torchvision:googlenet", sd, pretrained_transform=True).eval()
+    assert model.spec.mean == (0.5, 0.5, 0.5)  # torchvision's transform_input, folded into our preprocessing
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        assert (model(x) - ref(x)).abs().max() <= 1e-4
+
+
+@pytest.mark.slow
+def test_timm_pretrained_path_with_a_local_file(tmp_path):
+    from safetensors.torch import save_file
+
+    from inception_studio.core.weights import download_reference
+    ref = _reference("timm:inception_v4").eval()
+    path = tmp_path / "inception_v4.safetensors"
+    save_file({k: v.contiguous() for k, v in ref.state_dict().items()}, str(path))
+    sd = download_reference("timm:inception_v4", local_file=path)
+    ours = import_reference("timm:inception_v4", sd).eval()
+    x = torch.randn(1, 3, 299, 299)
+    with torch.no_grad():
+        assert (ours(x) - ref(x)).abs().max() <= 1e-4
