@@ -26,6 +26,7 @@ def make_samples(out: Path = OUT) -> list[Path]:
     written: list[Path] = []
 
     def path(name: str) -> Path:
+        """Register and return the output path for ``name``."""
         p = out / name
         written.append(p)
         return p

@@ -54,6 +54,7 @@ class AuxInfo:
     params: int
     macs: int
     activations: int
+    features: int  # width entering the first FC (after GAP or flatten)
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,12 @@ def _trace_aux(aux: AuxHead, shape: Shape, spec: ArchSpec) -> AuxInfo:
         p, m = op_cost(op, cur[0], nxt, spec.bn)
         params, macs, acts = params + p, macs + m, acts + _numel(nxt)
         cur = nxt
-    feat = cur[0] if aux.gap else _numel(cur)
+    features = feat = cur[0] if aux.gap else _numel(cur)
     for width in aux.fc + (spec.num_classes,):
         params += feat * width + width
         macs += feat * width
         feat = width
-    return AuxInfo(aux, shape, params, macs, acts)
+    return AuxInfo(aux, shape, params, macs, acts, features)
 
 
 def _apply_aux(op: Op, shape: Shape, where: str) -> Shape:

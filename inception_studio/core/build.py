@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import ResourceError
-from .analysis import analyze, op_shape, trace
+from .analysis import analyze, trace
 from .blocks import AuxClassifier, Classifier, ModelOutput, make_block
 from .spec import ArchSpec, validate_structure
 
@@ -59,17 +59,8 @@ class InceptionNet(nn.Module):
             self.stages[stage.name] = seq  # N x C x H x W per the trace
         self.aux = nn.ModuleDict()
         for info in t.aux:
-            a = info.aux
-            shape = info.in_shape
-            if a.pool_k:
-                from .spec import Op
-                shape = op_shape(Op("avgpool", k=(a.pool_k, a.pool_k), stride=a.pool_s, pad="valid"), shape)
-            else:
-                shape = (shape[0], a.adaptive, a.adaptive)
-            for op in a.convs:
-                shape = op_shape(op, shape)
-            feat = shape[0] if a.gap else shape[0] * shape[1] * shape[2]
-            self.aux[a.name] = AuxClassifier(a, info.in_shape[0], feat, spec.num_classes, spec.bn, spec.bn_eps)
+            self.aux[info.aux.name] = AuxClassifier(info.aux, info.in_shape[0], info.features, spec.num_classes,
+                                                    spec.bn, spec.bn_eps)
         self._aux_at = {(a.stage, a.index): a.name for a in spec.active_aux}
         self.head = Classifier(spec.head.kind, cin, spec.num_classes, spec.head.dropout)
         self._init_weights()

@@ -305,6 +305,7 @@ class Preprocess:
     channels: int = 3
 
     def __post_init__(self) -> None:
+        """Validate the fields and normalise mean/std to float tuples."""
         if int(self.image_size) != self.image_size or self.image_size < 1:
             raise ValueError(f"image_size must be a positive integer, not {self.image_size!r}")
         if not 0.0 < float(self.crop_pct) <= 1.0:
@@ -548,6 +549,7 @@ class ImageDataset(torch.utils.data.Dataset):
         self.max_pixels = max_pixels
 
     def __len__(self) -> int:
+        """Number of samples."""
         return len(self.samples)
 
     @property
@@ -556,6 +558,7 @@ class ImageDataset(torch.utils.data.Dataset):
         return [y for _, y in self.samples]
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
+        """Decode sample ``index`` and return (transformed image, label); ImageError names a bad file."""
         path, label = self.samples[index]
         img = load_image(path, self.channels, max_pixels=self.max_pixels)
         if self.transform is None:
@@ -574,7 +577,7 @@ def _random_colour(rng: np.random.Generator, avoid: np.ndarray | None = None) ->
     """A random RGB colour, at least a clear distance from ``avoid`` when given."""
     for _ in range(64):
         c = rng.integers(0, 256, 3)
-        if avoid is None or np.abs(c - avoid).sum() >= 180:
+        if avoid is None or np.abs(c - avoid).sum() >= 240:
             return c
     return 255 - avoid if avoid is not None else c  # pragma: no cover - practically unreachable
 
@@ -587,26 +590,27 @@ def _demo_image(class_index: int, rng: np.random.Generator, size: int) -> Image.
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / max(1, size - 1)
     gx, gy = rng.uniform(-40, 40, 2)
     base = bg[None, None, :].astype(np.float32) + (gx * xx + gy * yy)[..., None]
-    base += rng.normal(0.0, 12.0, (size, size, 3))
+    base += rng.normal(0.0, 8.0, (size, size, 3))
     img = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8), "RGB")
 
     mask = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(mask)
-    radius = float(rng.uniform(0.18, 0.34) * size)
+    radius = float(rng.uniform(0.22, 0.36) * size)
     cx, cy = (float(v) for v in rng.uniform(radius + 1, size - radius - 1, 2))
     name = DEMO_CLASSES[class_index]
     if name == "circle":
         draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=255)
     elif name == "square":
-        angle = rng.uniform(-0.35, 0.35)
+        angle = rng.uniform(-0.25, 0.25)
         half = radius * 0.85
         pts = [(-half, -half), (half, -half), (half, half), (-half, half)]
         c, s = np.cos(angle), np.sin(angle)
         draw.polygon([(cx + x * c - y * s, cy + x * s + y * c) for x, y in pts], fill=255)
     elif name == "triangle":
         angle = rng.uniform(0, 2 * np.pi)
+        r = radius * 1.15  # a bit larger than the circle's radius so the areas are comparable
         draw.polygon(
-            [(cx + radius * np.cos(angle + k * 2 * np.pi / 3), cy + radius * np.sin(angle + k * 2 * np.pi / 3))
+            [(cx + r * np.cos(angle + k * 2 * np.pi / 3), cy + r * np.sin(angle + k * 2 * np.pi / 3))
              for k in range(3)],
             fill=255,
         )

@@ -335,3 +335,15 @@ def test_imagenet_classes() -> None:
     names = imagenet_classes()
     assert len(names) == 1000 and names[0] == "tench" and names[999] == "toilet tissue"
     assert all(n and n == n.strip() for n in names)
+
+
+def test_demo_data_dir_replaces_unfinished_leftover(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INCEPTION_STUDIO_CACHE_DIR", str(tmp_path))
+    leftover = tmp_path / "demo-v1" / "circle"
+    leftover.mkdir(parents=True)
+    (leftover / "half_written.png").write_bytes(b"")
+    real = data.make_demo_folder
+    monkeypatch.setattr(data, "make_demo_folder", lambda dest, **kw: real(dest, per_class=2, size=16, seed=0))
+    folder = data.demo_data_dir()
+    assert not (folder / "circle" / "half_written.png").exists()
+    assert scan_image_folder(folder).counts == {name: 2 for name in DEMO_CLASSES}
