@@ -376,18 +376,33 @@ class Summary:
         return weights + batch_size * self.activations_infer
 
 
+def _patch(block: Block) -> str:
+    """The patch size/stride Table 1 prints for a plain layer: its spatial op, not a 1x1 reduce or LRN."""
+    ops = [o for o in block.branches[0].ops if o.kind in ("conv", "sepconv", "maxpool", "avgpool")]
+    spatial = [o for o in ops if o.k != (1, 1)] or ops
+    if not spatial:
+        return ""
+    op = spatial[0] if block.role == "mlpconv" else spatial[-1]
+    return f"{op.k[0]}x{op.k[1]}/{op.stride}"
+
+
+def _seq_columns(block: Block) -> dict[str, int]:
+    """A '1x1 reduce then kxk' layer (GoogLeNet's second conv) fills the reduce columns, as Table 1 does."""
+    convs = [o for o in block.branches[0].ops if o.is_conv]
+    if block.role == "mlpconv" or len(convs) != 2 or convs[0].k != (1, 1) or convs[1].k[0] != convs[1].k[1]:
+        return {}
+    k = convs[1].k[0]
+    return {f"#{k}x{k} reduce": convs[0].out, f"#{k}x{k}": convs[1].out}
+
+
 def _block_kind(b: BlockInfo) -> tuple[str, str]:
     blk = b.block
     if blk.kind == "seq":
-        ops = blk.branches[0].ops
-        first = ops[0]
+        first = blk.branches[0].ops[0]
         kind = {"conv": "conv", "sepconv": "conv", "maxpool": "max pool", "avgpool": "avg pool"}.get(first.kind, first.kind)
         if blk.role == "mlpconv":
             kind = "mlpconv"
-        patch = first.kernel_text if first.kind != "dropout" else ""
-        if len([o for o in ops if o.is_conv]) > 1 and blk.role != "mlpconv":
-            patch = ops[-1].kernel_text
-        return kind, patch
+        return kind, _patch(blk)
     if blk.kind == "residual":
         return "residual", ""
     if b.out_shape[1] < b.in_shape[1]:
@@ -415,7 +430,7 @@ def analyze(spec: ArchSpec, input_size: int | None = None) -> Summary:
     train_acts = 0
     for b in t.blocks:
         kind, patch = _block_kind(b)
-        cols = branch_columns(b.block) if b.block.kind in ("inception", "residual") else {}
+        cols = branch_columns(b.block) if b.block.kind in ("inception", "residual") else _seq_columns(b.block)
         rows.append(Row(b.block.name, b.block.label, b.stage.name, kind, patch, b.out_shape, b.params, b.macs,
                         _depth(b.block), cols))
         stage_tot[b.stage.name][0] += b.params
