@@ -45,7 +45,10 @@ class ExportReport:
 
 def export_onnx(model: nn.Module, spec: ArchSpec, path: str | Path, input_size: int | None = None,
                 check: bool = True, tolerance: float = 1e-3) -> ExportReport:
-    """Export ``model`` (eval, batch axis dynamic) to ``path``; check it and compare with onnxruntime."""
+    """Export ``model`` (eval, batch axis dynamic) to ``path``; check it and compare with onnxruntime.
+
+    ``tolerance`` is relative to the largest logit (at least 1).
+    """
     import onnx
 
     size = int(input_size or spec.input_size)
@@ -86,8 +89,11 @@ def export_onnx(model: nn.Module, spec: ArchSpec, path: str | Path, input_size: 
             model.to(device).train(was_training)
         out = ort_session(path).run(None, {"image": x.numpy()})[0]
         diff = float(abs(out - ref).max())
-        if not diff <= tolerance:
-            raise ExportError(f"{Path(path).name}: onnxruntime differs from PyTorch by {diff:.3g} (> {tolerance:g})")
+        # float32 reordering (folded BN, fused kernels) errs relative to the logits' scale, which
+        # for random-init deep nets can be in the hundreds, so the bound scales with it.
+        bound = tolerance * max(1.0, float(abs(ref).max()))
+        if not diff <= bound:
+            raise ExportError(f"{Path(path).name}: onnxruntime differs from PyTorch by {diff:.3g} (> {bound:.3g})")
     return ExportReport(str(path), size, True, diff, len(proto.graph.node), time.perf_counter() - start,
                         Path(path).stat().st_size)
 

@@ -1,0 +1,398 @@
+"""The Run and Feature-maps panels: build the model on a device, drop images, see predictions, look inside.
+
+``install(window)`` adds both panels as docks, connects the window's image drops, and adds
+File → Export ONNX… and the Model menu. ``InferenceController`` binds the panels to the SpecDocument
+and runs every engine call (build, classify, feature maps, Grad-CAM, export) on a Worker thread; the
+GUI thread only draws results. Errors arrive as one line and are shown in the panel and status bar.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+from shiboken6 import isValid
+
+from . import _pyside_fix  # noqa: F401  (before any Qt call)
+from .device_bar import (
+    add_menus,
+    ask_checkpoint,
+    ask_onnx_path,
+    ask_pretrained,
+    show_report,
+)
+from .document import LoadedModel
+from .feature_maps import FeatureMapPanel
+from .predictions import RunPanel, ask_images, local_paths, qimage_to_pil
+from .settings import value
+from .workers import Worker
+
+if TYPE_CHECKING:
+    from ..engine import infer
+    from ..engine.loading import WeightsChoice
+
+
+# The engine (torch) is imported on first use: the window must open without waiting for it.
+def _infer():
+    from ..engine import infer
+    return infer
+
+
+def _choice():
+    from ..engine.loading import WeightsChoice
+    return WeightsChoice
+
+
+def _list_devices():
+    from ..engine.device import list_devices
+    return list_devices()
+
+
+class InferenceController(QObject):
+    """Binds the Run and Feature-maps panels to a SpecDocument; runs the engine on worker threads."""
+
+    resultAdded = Signal(object)  # engine.infer.ImageResult
+    modelReady = Signal(object)  # engine.infer.Predictor
+    featuresShown = Signal(object)  # engine.infer.NodeView
+    exportFinished = Signal(object)  # engine.export.ExportReport
+    failed = Signal(str)
+
+    def __init__(self, document, run_panel: RunPanel, feature_panel: FeatureMapPanel, window=None):
+        super().__init__(run_panel)
+        self.document, self.run, self.features, self.window = document, run_panel, feature_panel, window
+        self.predictor: infer.Predictor | None = None
+        self.built: infer.BuiltModel | None = None
+        self.weights_choice = _choice().random()
+        self._weights = None  # resolved Weights, reused by rebuilds after edits
+        self.sources: list = []
+        self.results: list[infer.ImageResult] = []
+        self.errors: list[str] = []
+        self.last_export = None
+        self._waiting: list = []  # sources dropped before a model existed or while classifying
+        self._jobs: dict[str, int] = {}  # kind -> jobs whose finished/failed handler has not run yet
+        self._feature_again = False
+        self._own_model = None
+        self._generation = 0
+        bar = run_panel.device_bar
+        bar.buildRequested.connect(lambda: self.build())
+        bar.deviceChanged.connect(self._on_device)
+        run_panel.drop_zone.filesDropped.connect(self.add_sources)
+        run_panel.drop_zone.imageDropped.connect(self.add_qimage)
+        run_panel.drop_zone.openRequested.connect(self.open_images)
+        run_panel.drop_zone.pasteRequested.connect(self.paste)
+        run_panel.drop_zone.clearRequested.connect(self.clear)
+        run_panel.strip.currentRowChanged.connect(self.show_result)
+        run_panel.gradcam_toggle.toggled.connect(lambda _on: self.refresh_features())
+        document.selectionChanged.connect(lambda _n: self.refresh_features())
+        document.specChanged.connect(self._on_spec)
+        document.modelChanged.connect(self._on_model)
+        self._start("devices", Worker(_list_devices), bar.set_devices)
+
+    # ---- messages --------------------------------------------------------------------------
+    def _say(self, text: str, error: bool = False) -> None:
+        if self.window is not None:
+            self.window.statusBar().showMessage(text, 10000)
+        if error:
+            self.failed.emit(text)
+
+    def busy(self, kind: str | None = None) -> bool:
+        """True while engine work (of ``kind``: build, classify, features, devices) has not been handled yet."""
+        return any(n > 0 for k, n in self._jobs.items() if kind is None or k == kind)
+
+    def _start(self, kind: str, worker: Worker, finished, failed=None, progress=None) -> Worker:
+        """Run ``worker``; its handlers run on the GUI thread, and not at all once the panel is gone."""
+        self._jobs[kind] = self._jobs.get(kind, 0) + 1
+
+        def handle(handler):
+            def call(arg) -> None:
+                self._jobs[kind] -= 1
+                if handler is not None and isValid(self.run):
+                    handler(arg)
+            return call
+        if progress is not None:
+            worker.progress.connect(lambda event: progress(event) if isValid(self.run) else None)
+        worker.finished.connect(handle(finished))
+        worker.failed.connect(handle(failed or (lambda m: self._say(m, error=True))))
+        worker.start()
+        return worker
+
+    # ---- building --------------------------------------------------------------------------
+    def build(self, weights: WeightsChoice | None = None) -> None:
+        """Build the document's spec on the selected device (weights: the last choice unless given)."""
+        if self.busy("build"):
+            return
+        if weights is not None:
+            self.weights_choice, self._weights = weights, None
+        bar = self.run.device_bar
+        bar.set_weights_label(self.weights_choice.label)
+        bar.begin(f"building {self.document.spec.name} on {bar.device_id()}…")
+        w = self._weights or self.weights_choice
+        self._start_build(Worker(_infer().build_predictor, self.document.spec, bar.device_id(), w))
+
+    def _start_build(self, worker: Worker) -> None:
+        bar = self.run.device_bar
+        self._start("build", worker, self._on_built, self._on_build_failed,
+                    lambda e: bar.progress(e.fraction, e.message) if isinstance(e, _infer().BuildEvent) else None)
+
+    def _on_build_failed(self, message: str) -> None:
+        self.run.device_bar.fail(message)
+        self._say(message, error=True)
+        if self._waiting and self.predictor is None:
+            self._waiting.clear()
+
+    def _on_built(self, result) -> None:
+        built, predictor, *weights = result
+        self._weights = weights[0] if weights else self._weights
+        self.built, self._own_model = built, built.model
+        self.document.set_model(LoadedModel(built.model, built.spec, built.class_names, built.device,
+                                            built.source, list(built.reinitialised)))
+        graph_view = getattr(self.window, "graph_view", None)
+        if graph_view is not None:
+            graph_view.mark_nodes(set(built.reinitialised), "reinitialised")
+        note = f"; {len(built.reinitialised)} block(s) re-initialised (marked in the graph)" if built.reinitialised else ""
+        self.run.device_bar.done(f"{built.spec.name} on {built.device} — {built.source}{note}")
+        self._use(predictor)
+
+    def _use(self, predictor: infer.Predictor) -> None:
+        self.predictor = predictor
+        self.modelReady.emit(predictor)
+        again = self.sources + self._waiting
+        self.clear()
+        self.add_sources(again)  # the new model classifies every image again
+
+    def clear(self) -> None:
+        """Forget the images shown (not the model)."""
+        self._generation += 1  # results still on their way belong to what was cleared
+        self.sources, self.results, self.errors, self._waiting = [], [], [], []
+        self.run.show_errors([])
+        self.run.strip.clear()
+        self.run.preview.set_image(None)
+        self.run.predictions.show_message("No image yet")
+        self.refresh_features()
+
+    def _on_device(self, device: str) -> None:
+        if self.built is None or self.busy("build"):
+            return
+        self.run.device_bar.begin(f"moving the model to {device}…")
+        self._start_build(Worker(_infer().move_built, self.built, device))
+
+    def _on_spec(self, spec) -> None:
+        if self.predictor is not None and spec != self.predictor.spec:
+            self.run.device_bar.done("The spec was edited — Build model to run it (weights carry over where they fit).")
+
+    def _on_model(self, loaded) -> None:
+        if loaded is None:
+            self.predictor, self.built = None, None
+            return
+        if loaded.model is self._own_model:
+            return
+        # Someone else (training) installed a model: wrap it, keeping the caller's module untouched.
+        built = _infer().BuiltModel(loaded.model, loaded.spec, list(loaded.class_names), loaded.device, loaded.source,
+                                 list(loaded.reinitialised))
+        self.built, self._own_model = built, loaded.model
+        self.run.device_bar.begin("preparing the new model for inference…")
+        worker = Worker(lambda: (built, _infer().Predictor(built, backend="torch")))
+        self._start_build(worker)
+
+    # ---- weights (Model menu) ----------------------------------------------------------------
+    def load_checkpoint(self, path: str) -> None:
+        """Use a checkpoint: its spec becomes the document's (undoable) and its weights are built on the device."""
+        worker = Worker(_infer().resolve_weights, _choice().checkpoint(path))
+        self.run.device_bar.begin(f"reading {Path(path).name}…")
+
+        def loaded(weights) -> None:
+            if weights.spec is not None and weights.spec != self.document.spec:
+                self.document.apply(f"Load checkpoint {Path(path).name}", lambda _s: weights.spec)
+            self.weights_choice, self._weights = _choice().checkpoint(path), weights
+            self.build()
+        self._start("build", worker, loaded, self._on_build_failed)
+
+    def load_checkpoint_dialog(self) -> None:
+        """Model → Load checkpoint…"""
+        if path := ask_checkpoint(self.run):
+            self.load_checkpoint(path)
+
+    def load_pretrained_dialog(self) -> None:
+        """Model → Load pretrained…"""
+        from ..engine.loading import pretrained_sources
+        if choice := ask_pretrained(self.run, (pretrained_sources(self.document.spec) or [""])[0]):
+            self.load_pretrained(*choice)
+
+    def load_pretrained(self, source: str, path: str = "") -> None:
+        """Pretrained ImageNet weights (downloaded, or from a local file), carried over to the current spec."""
+        choice = _choice().pretrained(source, path or None)
+        self.run.device_bar.set_weights_label(choice.label)
+        self.build(choice)
+
+    def use_random(self) -> None:
+        """Forget loaded weights: the next build starts from random initialisation."""
+        self.weights_choice, self._weights = _choice().random(), None
+        self.run.device_bar.set_weights_label(self.weights_choice.label)
+
+    # ---- images ----------------------------------------------------------------------------
+    def add_sources(self, items: list) -> None:
+        """Classify dropped/opened/pasted images (paths, folders, or (name, image) pairs)."""
+        items = list(items)
+        if not items:
+            return
+        if self.predictor is None or self.busy("classify"):
+            self._waiting += items
+            if self.predictor is None and not self.busy("build"):
+                self.build()
+            return
+        self.sources += items
+        p, gen = self.predictor, self._generation
+        worker = Worker(lambda: p.classify(_infer().expand_sources(items), batch_size=4, keep_inputs=True))
+        self._start("classify", worker, self._on_classified, None,
+                    lambda r: self._on_result(r) if gen == self._generation else None)
+
+    def _on_result(self, result: infer.ImageResult) -> None:
+        if not result.ok:
+            self.errors.append(result.error)
+            self.run.show_errors(self.errors)
+            self._say(result.error, error=True)
+            return
+        self.results.append(result)
+        self.run.strip.add_image(result.name, result.thumbnail, str(result.source) if isinstance(result.source, str)
+                                 else result.name)
+        if self.run.strip.currentRow() < 0:
+            self.run.strip.setCurrentRow(0)
+        self.resultAdded.emit(result)
+
+    def _on_classified(self, _out) -> None:
+        if self._waiting:
+            items, self._waiting = self._waiting, []
+            self.add_sources(items)
+
+    def add_qimage(self, image: QImage) -> None:
+        """Classify an image that came as pixels (dragged from another app or pasted)."""
+        if image.isNull():
+            self._say("the dropped image is empty", error=True)
+            return
+        self.add_sources([(f"pasted image {len(self.sources) + 1}", qimage_to_pil(image))])
+
+    def paste(self) -> None:
+        """Paste from the clipboard: an image, or copied image files."""
+        mime = QApplication.clipboard().mimeData()
+        if local_paths(mime):
+            self.add_sources(local_paths(mime))
+        elif mime.hasImage():
+            self.add_qimage(QImage(mime.imageData()))
+        else:
+            self._say("nothing to paste: the clipboard holds no image or image file", error=True)
+
+    def open_images(self) -> None:
+        """Ask for image files and classify them."""
+        self.add_sources(ask_images(self.run))
+
+    def show_result(self, row: int) -> None:
+        """Show result ``row`` of the strip: its model input, top-k and feature maps."""
+        if not 0 <= row < len(self.results) or self.predictor is None:
+            return
+        r = self.results[row]
+        spec = self.predictor.spec
+        from ..engine.data import tensor_to_display
+        self.run.preview.set_image(tensor_to_display(r.input, spec.mean, spec.std))
+        self.run.preview.set_cam(None)
+        self.run.predictions.show_top(r.name, r.top)
+        self.refresh_features()
+
+    def current(self) -> infer.ImageResult | None:
+        """The image shown now."""
+        row = self.run.strip.currentRow()
+        return self.results[row] if 0 <= row < len(self.results) else None
+
+    # ---- feature maps / Grad-CAM -------------------------------------------------------------
+    def refresh_features(self) -> None:
+        """Recompute the feature maps (and Grad-CAM when on) for the current image and selection."""
+        r = self.current()
+        if self.predictor is None or r is None:
+            self.features.show_message("Build a model and drop an image to see its feature maps.")
+            return
+        if self.busy("features"):
+            self._feature_again = True
+            return
+        p = self.predictor
+        t = _infer().node_target(p.spec, self.document.selection)
+        cam = t.cam_module if self.run.gradcam_toggle.isChecked() else None
+        worker = Worker(_infer().inspect_node, p, r.input, t.module, t.branches, cam)
+        self._start("features", worker, lambda view: self._show_view(view, t) if p is self.predictor
+                    else self._feature_done(), self._on_feature_failed)
+
+    def _feature_done(self) -> None:
+        if self._feature_again:
+            self._feature_again = False
+            self.refresh_features()
+
+    def _on_feature_failed(self, message: str) -> None:
+        self.features.show_message(message)
+        self._say(message, error=True)
+        self._feature_done()
+
+    def _show_view(self, view: infer.NodeView, t: infer.NodeTarget) -> None:
+        if view.maps is not None:
+            self.features.show_maps(t.title, view.maps)
+        else:
+            self.features.show_message(view.note or t.title)
+        self.features.show_branches(t.label if view.branches else "", view.branches)
+        self.run.preview.set_cam(view.cam)
+        self.run.cam_label.setText(f"top class, at {t.cam_label}" if view.cam is not None else "")
+        self.featuresShown.emit(view)
+        self._feature_done()
+
+    # ---- ONNX export -----------------------------------------------------------------------
+    def export_onnx_dialog(self) -> None:
+        """File → Export ONNX…: ask for a path, then export."""
+        if path := ask_onnx_path(self.run, f"{self.document.spec.name}.onnx"):
+            self.export_onnx(path)
+
+    def export_onnx(self, path: str) -> None:
+        """Export the built model (or a random-init build of the spec) and report onnxruntime parity."""
+        from ..core.build import build_model
+        loaded = self.document.model
+        spec = loaded.spec if loaded is not None else self.document.spec
+        model = loaded.model if loaded is not None else None
+        job = (lambda: _infer().export_copy(model if model is not None else build_model(spec), spec, path))
+        self.run.device_bar.begin(f"exporting {Path(path).name}…")
+        self._start("build", Worker(job), self._on_exported, self._on_build_failed)
+
+    def _on_exported(self, report) -> None:
+        self.last_export = report
+        text = report.summary()
+        self.run.device_bar.done(text)
+        self._say(text)
+        self.exportFinished.emit(report)
+        if self.window is not None:
+            show_report(self.window, "ONNX export", text)
+
+
+def install(window) -> InferenceController:
+    """Add the Run and Feature-maps docks, image drops, File → Export ONNX… and the Model menu to ``window``."""
+    run_panel, feature_panel = RunPanel(), FeatureMapPanel()
+    ctrl = InferenceController(window.document, run_panel, feature_panel, window)
+    run_dock = window.add_panel(run_panel, "Run", "runDock")
+    maps_dock = window.add_panel(feature_panel, "Feature maps", "featureMapsDock", Qt.DockWidgetArea.BottomDockWidgetArea)
+    # First start: Run beside the inspector, feature maps under the graph (wide, for the channel grid).
+    saved = value("window/state")
+    saved = bytes(saved.data()) if hasattr(saved, "data") else b""
+    for dock, beside in ((run_dock, "stats_dock"), (maps_dock, "table_dock")):
+        placed = dock.objectName().encode("utf-16-be") in saved  # the user's own layout wins
+        if placed:
+            continue
+        if getattr(window, beside, None) is not None:
+            window.tabifyDockWidget(getattr(window, beside), dock)
+        dock.show()  # a dock added to a window that is already shown starts hidden
+
+    def first_result(_r) -> None:
+        if len(ctrl.results) == 1:  # show the answer without the user hunting for tabs, once
+            run_dock.raise_()
+            maps_dock.raise_()
+            if maps_dock.height() < 360:
+                window.resizeDocks([maps_dock], [360], Qt.Orientation.Vertical)
+    ctrl.resultAdded.connect(first_result)
+    window.imagesDropped.connect(ctrl.add_sources)
+    add_menus(window, ctrl)
+    window.inference = ctrl
+    return ctrl
