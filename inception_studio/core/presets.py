@@ -359,6 +359,14 @@ def _res_block(name: str, label: str, role: str, scale: float, *branches: Branch
     return Block(kind="residual", name=name, label=label, role=role, scale=scale, branches=tuple(branches))
 
 
+def _res_stage(letter: str, n: int, scale: float, branches: tuple[Branch, ...], names: str, short: str = "") -> Stage:
+    """A repeated stage of Inception-ResNet-<letter> blocks; ``short`` is the release's name (Block35...)."""
+    role = f"Inception-ResNet-{letter}"
+    label = f"{short} ({role})" if short else role
+    return _repeat(f"inception_resnet_{letter.lower()}", label, role, n,
+                   lambda nm, lb: _res_block(nm, lb, role, scale, *branches), names, f"{short or role} {{}}")
+
+
 def _ir_v2_branches():
     a = (br(conv(32), role="1x1"), br(conv(32), conv(32, 3), role="3x3"), br(conv(32), conv(48, 3), conv(64, 3), role="dbl3x3"))
     b = (br(conv(192), role="1x1"), br(conv(128), conv(160, (1, 7)), conv(192, (7, 1)), role="7x7"))
@@ -386,14 +394,11 @@ def inception_resnet_v1() -> ArchSpec:
             seq("conv4", "conv 1x1", conv(80)), seq("conv5", "conv 3x3 V", vconv(192, 3)),
             seq("conv6", "conv 3x3/2 V", vconv(256, 3, 2)),
         )),
-        _repeat("inception_resnet_a", "Inception-ResNet-A", "Inception-ResNet-A", 5,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-A", 0.17, *a), "block35_{}", "Inception-ResNet-A {}"),
+        _res_stage("A", 5, 0.17, a, "block35_{}"),
         _reduction_a(192, 192, 256, 384),
-        _repeat("inception_resnet_b", "Inception-ResNet-B", "Inception-ResNet-B", 10,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-B", 0.10, *b), "block17_{}", "Inception-ResNet-B {}"),
+        _res_stage("B", 10, 0.10, b, "block17_{}"),
         _ir_reduction_b(384, 256, 256, 256),
-        _repeat("inception_resnet_c", "Inception-ResNet-C", "Inception-ResNet-C", 5,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-C", 0.20, *c), "block8_{}", "Inception-ResNet-C {}"),
+        _res_stage("C", 5, 0.20, c, "block8_{}"),
     )
     return ArchSpec(
         name="inception_resnet_v1", title="Inception-ResNet-v1",
@@ -419,14 +424,11 @@ def inception_resnet_v2() -> ArchSpec:
         Stage("mixed_5b", "Mixed_5b", (Block(kind="inception", name="mixed_5b", label="Mixed_5b", role="stem", branches=(
             br(conv(96), role="1x1"), br(conv(48), conv(64, 5), role="5x5"),
             br(conv(64), conv(96, 3), conv(96, 3), role="dbl3x3"), br(_avg_nopad(), conv(64), role="pool"))),)),
-        _repeat("inception_resnet_a", "Inception-ResNet-A (Block35)", "Inception-ResNet-A", 10,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-A", 0.17, *a), "block35_{}", "Block35 {}"),
+        _res_stage("A", 10, 0.17, a, "block35_{}", "Block35"),
         _reduction_a(256, 256, 384, 384, name="mixed_6a", label="Mixed_6a"),
-        _repeat("inception_resnet_b", "Inception-ResNet-B (Block17)", "Inception-ResNet-B", 20,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-B", 0.10, *b), "block17_{}", "Block17 {}"),
+        _res_stage("B", 20, 0.10, b, "block17_{}", "Block17"),
         _ir_reduction_b(384, 288, 288, 320, name="mixed_7a", label="Mixed_7a"),
-        _repeat("inception_resnet_c", "Inception-ResNet-C (Block8)", "Inception-ResNet-C", 9,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-C", 0.20, *c), "block8_{}", "Block8 {}"),
+        _res_stage("C", 9, 0.20, c, "block8_{}", "Block8"),
         Stage("block8", "Block8 (final, linear)", (Block(kind="residual", name="block8", label="Block8 (no ReLU)",
                                                          role="Inception-ResNet-C", scale=1.0, final_act=False, branches=c),)),
         Stage("conv2d_7b", "conv 1x1", (seq("conv2d_7b", "conv 1x1", conv(1536), role="head"),)),
@@ -448,14 +450,11 @@ def inception_resnet_v2_paper() -> ArchSpec:
     a, b, c = _ir_v2_branches()
     stages = (
         _v4_stem(),
-        _repeat("inception_resnet_a", "Inception-ResNet-A", "Inception-ResNet-A", 5,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-A", 0.17, *a), "block35_{}", "Inception-ResNet-A {}"),
+        _res_stage("A", 5, 0.17, a, "block35_{}"),
         _reduction_a(256, 256, 384, 384),
-        _repeat("inception_resnet_b", "Inception-ResNet-B", "Inception-ResNet-B", 10,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-B", 0.10, *b), "block17_{}", "Inception-ResNet-B {}"),
+        _res_stage("B", 10, 0.10, b, "block17_{}"),
         _ir_reduction_b(384, 288, 288, 320),
-        _repeat("inception_resnet_c", "Inception-ResNet-C", "Inception-ResNet-C", 5,
-                lambda n, lb: _res_block(n, lb, "Inception-ResNet-C", 0.20, *c), "block8_{}", "Inception-ResNet-C {}"),
+        _res_stage("C", 5, 0.20, c, "block8_{}"),
     )
     return ArchSpec(
         name="inception_resnet_v2_paper", title="Inception-ResNet-v2 (paper)",

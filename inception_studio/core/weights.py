@@ -106,13 +106,19 @@ def import_reference(source: str, state_dict: dict[str, torch.Tensor], name: str
     return model
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Read a plain state dict from .safetensors or a torch file, safely (weights_only=True)."""
+def _existing(path: str | os.PathLike) -> Path:
+    """The path, if it names a non-empty file (else a one-line WeightsError)."""
     p = Path(path)
     if not p.is_file():
         raise WeightsError(f"{p.name}: no such file")
     if p.stat().st_size == 0:
         raise WeightsError(f"{p.name}: empty file")
+    return p
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a plain state dict from .safetensors or a torch file, safely (weights_only=True)."""
+    p = _existing(path)
     try:
         if p.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -177,11 +183,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read one of our checkpoints; one-line WeightsError for a foreign, corrupt or mismatched file."""
     from safetensors import safe_open
 
-    p = Path(path)
-    if not p.is_file():
-        raise WeightsError(f"{p.name}: no such file")
-    if p.stat().st_size == 0:
-        raise WeightsError(f"{p.name}: empty file")
+    p = _existing(path)
     try:
         with safe_open(str(p), framework="pt") as fh:
             header = fh.metadata() or {}
