@@ -37,7 +37,10 @@ case "$cmd" in
   test)
     ensure_installed
     export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
-    exec "$PY" -m pytest -q "$@"
+    # Triton (imported by torchvision/timm) prints nanobind "leaked" reports at interpreter exit,
+    # after pytest's summary; drop them so the summary stays the last line. Exit status is pytest's.
+    set -o pipefail
+    "$PY" -m pytest -q "$@" 2>&1 | grep --line-buffered -v -E '^(nanobind: |See https://nanobind| - leaked | - \.\.\. skipped remainder)'
     ;;
   *)
     echo "usage: bash run.sh [app|test] [args...]" >&2

@@ -36,10 +36,10 @@ TARGETS = {"edit": 0.100, "expand": 0.500, "startup": 2.0}
 
 STARTUP_GUI = """
 import sys, time
-from inception_studio.gui.app import create_main_window
+from inception_studio.gui.app import ensure_app, show_main_window
 from PySide6.QtWidgets import QApplication
-w = create_main_window()
-w.show()
+ensure_app()
+w = show_main_window()  # what the app does: window first, Run/Train panels once torch has loaded
 QApplication.processEvents()
 print("SHOWN", "torch" in sys.modules, flush=True)
 """
@@ -51,7 +51,6 @@ s = get_spec("googlenet"); analyze(s); build_graph(s)
 print("SHOWN", False, flush=True)
 """
 STARTUP_QT = """
-import inception_studio.gui._pyside_fix
 from PySide6.QtWidgets import QApplication, QMainWindow
 app = QApplication([]); w = QMainWindow(); w.resize(1400, 900); w.show(); app.processEvents()
 print("SHOWN", False, flush=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import import_module
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -15,7 +16,6 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..core.presets import get_spec
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 from . import settings as st
 
 _theme_hooked = False
@@ -77,10 +77,11 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_main_window(spec_name: str | None = None, *, dialogs: bool | None = None):
+def create_main_window(spec_name: str | None = None, *, dialogs: bool | None = None, panels: bool = True):
     """The main window on preset ``spec_name`` (or a .json path; default googlenet), not shown, no event loop.
 
-    ``dialogs=False`` (or env CI / INCEPTION_STUDIO_NO_DIALOGS) keeps it from ever opening a modal dialog.
+    ``dialogs=False`` (or env CI / INCEPTION_STUDIO_NO_DIALOGS) keeps it from ever opening a modal dialog;
+    ``panels=False`` leaves out the Run and Train panels (the browse-and-edit window alone).
     """
     ensure_app()
     from .main_window import MainWindow
@@ -91,8 +92,52 @@ def create_main_window(spec_name: str | None = None, *, dialogs: bool | None = N
     else:
         spec = get_spec(spec_name) if spec_name else None
     window = MainWindow(spec, dialogs=dialogs)
+    if panels:
+        install_panels(window)  # imports torch: the app's own start (show_main_window) defers this
     if path is not None:
         window.open_file(path)
+    return window
+
+
+def install_panels(window) -> None:
+    """Add the Run (inference) and Train panels to ``window`` (each only once)."""
+    from .inference import install as install_inference
+    from .training import install as install_training
+
+    install_inference(window)
+    install_training(window)
+
+
+def _preload_engine() -> None:
+    """Import torch and the engine (seconds, on a worker thread) so the panels install instantly."""
+    import_module("inception_studio.engine.infer")
+    import_module("inception_studio.engine.train")
+
+
+def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = None):
+    """The app's start: show the browse-and-edit window at once (no torch), then add the Run and
+    Train panels when torch has finished loading on a worker thread. ``window.panelsReady`` fires then."""
+    from shiboken6 import isValid
+
+    from .workers import Worker
+
+    window = create_main_window(spec_name, dialogs=dialogs, panels=False)
+    window.show()
+    loader = Worker(_preload_engine)
+
+    def ready(_result) -> None:
+        if isValid(window) and window.isVisible():  # not for a window the user already closed
+            install_panels(window)
+            window.panelsReady.emit()
+
+    def failed(message: str) -> None:
+        if isValid(window):
+            window.statusBar().showMessage(f"Run and Train panels unavailable: {message}", 15000)
+
+    loader.finished.connect(ready)
+    loader.failed.connect(failed)
+    window.panel_loader = loader
+    loader.start()
     return window
 
 
@@ -105,11 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import StudioError
 
     try:
-        window = create_main_window(args.spec)
+        window = show_main_window(args.spec)
     except StudioError as exc:
         print(f"inception-studio: {exc}", file=sys.stderr)
         return 2
     if args.spec and args.spec.lower().endswith(".json") and not Path(args.spec).exists():
         window.statusBar().showMessage(f"{args.spec}: no such file", 10000)
-    window.show()
-    return app.exec()
+    code = app.exec()
+    from .workers import Worker
+
+    Worker.stop_all()  # a QThread still running at exit aborts the process (e.g. closed while torch loads)
+    return code

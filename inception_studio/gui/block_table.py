@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView,
 
 from ..core.analysis import PAPER_COLUMNS, Row, Summary, format_shape, human
 from ..core.spec import ArchSpec
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 from .derived import summary_of
 
 SORT_ROLE = Qt.ItemDataRole.UserRole

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from ..core.analysis import human
 from ..core.presets import get_spec, list_variants
 from ..core.spec import ArchSpec
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 from .derived import summary_of
 from .graph_view import GraphView
 from .stats import format_bytes

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import _pyside_fix  # noqa: F401  (before any Qt call)
 
 ERROR_STYLE = "color: palette(highlighted-text); background: #b3261e; border-radius: 3px; padding: 2px 6px;"
 

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from ..core.edits import KERNEL_CHOICES, MAX_COUNT, kernel_choice, width_path
 from ..core.spec import ArchSpec, Block, Stage
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 
 ERROR_STYLE = "color: #d0342c;"
 

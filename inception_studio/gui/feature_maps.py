@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import _pyside_fix  # noqa: F401  (before any Qt call)
 
 COLORMAPS = ("viridis", "inferno", "magma", "plasma", "cividis", "turbo", "grey")
 PAGE_SIZES = (16, 36, 64)

@@ -8,7 +8,6 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from ..errors import StudioError
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 
 EXPORT_MAX_PX = 24000  # QPainter's raster engine and memory both have limits on one image
 _HINTS = QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from ..core.analysis import human
 from ..core.graph import BlockGraph
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 from .graph_layout import Box, Frame, Route
 
 # Hue per kind: blocks by what they are, ops by what they do.

@@ -24,7 +24,6 @@ from ..core.graph import BlockGraph
 from ..core.spec import ArchSpec
 from ..errors import StudioError
 from . import (
-    _pyside_fix,  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
     graph_export,
 )
 from .derived import graph_of

@@ -15,7 +15,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from shiboken6 import isValid
 
-from . import _pyside_fix  # noqa: F401  (before any Qt call)
 from .device_bar import (
     add_menus,
     ask_checkpoint,
@@ -369,7 +368,12 @@ class InferenceController(QObject):
 
 
 def install(window) -> InferenceController:
-    """Add the Run and Feature-maps docks, image drops, File → Export ONNX… and the Model menu to ``window``."""
+    """Add the Run and Feature-maps docks, image drops, File → Export ONNX… and the Model menu to ``window``.
+
+    Installing twice returns the controller installed first.
+    """
+    if getattr(window, "inference", None) is not None:
+        return window.inference
     run_panel, feature_panel = RunPanel(), FeatureMapPanel()
     ctrl = InferenceController(window.document, run_panel, feature_panel, window)
     run_dock = window.add_panel(run_panel, "Run", "runDock")

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 from ..core.analysis import PAPER_COLUMNS, Summary, format_shape, human
 from ..core.graph import BlockGraph, Node
 from ..core.spec import ArchSpec
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 from .derived import derive
 
 

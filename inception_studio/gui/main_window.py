@@ -24,7 +24,6 @@ from ..core.presets import get_spec
 from ..core.spec import ArchSpec
 from ..errors import StudioError
 from . import (
-    _pyside_fix,  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
     menus,
 )
 from . import settings as st
@@ -57,6 +56,7 @@ class MainWindow(QMainWindow):
     """Inception Studio's main window (see the module docstring)."""
 
     imagesDropped = Signal(list)  # paths of non-.json files dropped on the window
+    panelsReady = Signal()  # the Run and Train panels were added after start-up (app.show_main_window)
 
     def __init__(self, spec: ArchSpec | None = None, dialogs: bool | None = None):
         super().__init__()

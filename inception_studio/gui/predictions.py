@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import _pyside_fix  # noqa: F401  (before any Qt call)
 from .device_bar import ERROR_STYLE, DeviceBar
 
 THUMB_PX = 72

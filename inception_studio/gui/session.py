@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from ..core.presets import get_spec, list_variants
 from ..core.spec import ArchSpec
 from ..errors import SpecError, StudioError
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 from . import settings as st
 from .derived import summary_of
 

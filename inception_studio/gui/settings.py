@@ -12,7 +12,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 
 ORGANIZATION = "InceptionStudio"
 APPLICATION = "Inception Studio"

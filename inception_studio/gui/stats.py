@@ -11,7 +11,6 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from ..core.analysis import Summary, human
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 from .derived import summary_of
 
 PARAMS_COLOR = QColor(52, 120, 220)

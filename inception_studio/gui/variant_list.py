@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.presets import get_spec, list_variants
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
 DESC_ROLE = Qt.ItemDataRole.UserRole + 1

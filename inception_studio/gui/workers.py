@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QObject, QThread, Signal
 
 from ..errors import StudioError
-from . import _pyside_fix  # noqa: F401  (guards a PySide6 6.12 refcount bug; see the module)
 
 
 def _accepts_should_stop(fn: Callable) -> bool:
@@ -101,6 +100,14 @@ class Worker(QObject):
     def is_running(self) -> bool:
         """True while the thread runs."""
         return self._thread is not None and self._thread.isRunning()
+
+    @classmethod
+    def stop_all(cls, msecs: int = 30000) -> bool:
+        """Cancel every running worker and wait for each to end (at app exit); True if all ended."""
+        running = [w for w in list(cls._active) if w.is_running()]
+        for w in running:
+            w.cancel()
+        return all(w.wait(msecs) for w in running)
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until the thread ends (or ``msecs`` pass); True if it ended. For shutdown and tests."""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import inception_studio.gui._pyside_fix  # noqa: F401  (before pytest-qt creates the QApplication)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,179 @@
+"""The Train panel drives short runs: plots receive points, pause / stop work, the trained model is installed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from inception_studio.core.presets import get_spec
+from inception_studio.engine import train as T
+from inception_studio.engine.data import make_demo_folder
+from inception_studio.gui.document import SpecDocument
+from inception_studio.gui.training import TrainingPanel, install
+from inception_studio.gui.training_plots import TrainingMonitor
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """16 images per class at 40 px, plus one unreadable file the scan must skip."""
+    root = make_demo_folder(tmp_path_factory.mktemp("gui_demo"), per_class=16, size=40)
+    (root / "circle" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    return root
+
+
+@pytest.fixture
+def panel(qtbot, demo, tmp_path):
+    doc = SpecDocument(get_spec("googlenet"))
+    monitor = TrainingMonitor()
+    p = TrainingPanel(doc, monitor, dialogs=False)
+    qtbot.addWidget(p)
+    qtbot.addWidget(monitor)
+    p.resize(460, 1200)
+    monitor.resize(1000, 520)
+    p.form.small.setChecked(True)
+    p.form.width.setValue(0.125)
+    p.form.size.setValue(48)
+    p.form.batch.setValue(8)
+    p.form.epochs.setValue(2)
+    p.out.setText(str(tmp_path / "run" / "model.safetensors"))
+    yield p
+    p.shutdown()
+
+
+def load(qtbot, panel: TrainingPanel, source: str) -> None:
+    panel.data_view.load(source)
+    qtbot.waitUntil(lambda: panel.data_view.data is not None and not panel.data_view.busy(), timeout=20000)
+
+
+def test_dataset_summary_lists_classes_thumbnails_and_skipped_files(qtbot, panel, demo, artifacts):
+    load(qtbot, panel, str(demo))
+    view = panel.data_view
+    table = view.findChild(type(view.table), "classTable")
+    assert table.rowCount() == 4
+    assert [table.item(i, 0).text() for i in range(4)] == ["circle", "square", "stripes", "triangle"]
+    assert table.item(0, 2).data(Qt.ItemDataRole.DecorationRole) is not None  # sample thumbnails
+    assert "52 training / 12 validation" in view.summary.text() and "1 skipped" in view.summary.text()
+    assert view.skipped.isVisibleTo(view) and view.skipped.count() == 1
+    assert "corrupt.png" in view.skipped.item(0).text()
+    panel.grab().save(str(artifacts / "training_panel_data.png"))
+
+
+def test_a_bad_folder_is_reported_inline(qtbot, panel, tmp_path):
+    panel.data_view.load(str(tmp_path / "nowhere"))
+    qtbot.waitUntil(lambda: panel.data_view.error.isVisibleTo(panel.data_view), timeout=10000)
+    text = panel.data_view.error.text()
+    assert "nowhere" in text and "not found" in text and "\n" not in text
+
+
+def test_train_without_data_says_what_to_do(qtbot, panel):
+    qtbot.mouseClick(panel.findChild(type(panel.train_button), "trainButton"), Qt.MouseButton.LeftButton)
+    assert not panel.running()
+    assert panel.error.isVisibleTo(panel) and "Choose the training data" in panel.error.text()
+
+
+def test_a_short_run_fills_the_plots_maps_and_confusion_and_installs_the_model(qtbot, panel, demo, artifacts):
+    load(qtbot, panel, str(demo))
+    doc = panel.document
+    doc.select("b:" + doc.spec.stages[1].blocks[0].name)  # watch inception 3a's maps form
+    with qtbot.waitSignal(panel.runFinished, timeout=90000) as finished:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+        assert panel.running() and not panel.train_button.isEnabled() and panel.stop_button.isEnabled()
+    done = finished.args[0]
+    assert isinstance(done, T.DoneEvent)
+    start = next(e for e in panel.events if isinstance(e, T.StartEvent))
+    mon = panel.monitor
+    counts = mon.point_counts()
+    assert counts["loss"] == counts["lr"] == start.total_steps == panel.progress.value()
+    assert counts["aux"] == start.total_steps  # GoogLeNet's aux heads: main and aux losses apart
+    assert counts["val_loss"] == counts["accuracy"] == 2
+    maps = [e for e in panel.events if isinstance(e, T.FeatureMapEvent)]
+    assert maps and maps[-1].node_module == f"stages.{doc.spec.stages[1].name}.{doc.spec.stages[1].blocks[0].name}"
+    assert mon._maps_item.image is not None and "3a" in mon.maps_title.text()
+    table = mon.findChild(type(mon.confusion), "confusionMatrix")
+    assert table.rowCount() == 4
+    shown = np.array([[int(table.item(i, j).text()) for j in range(4)] for i in range(4)])
+    assert np.array_equal(shown, done.confusion) and shown.sum() == start.val_count
+    model = doc.model
+    assert model is not None and model.class_names == ["circle", "square", "stripes", "triangle"]
+    assert model.model is done.model and model.spec.num_classes == 4 and "model.safetensors" in model.source
+    assert Path(panel.out.text()).is_file() and T.best_path(panel.out.text()).is_file()
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+    mon.grab().save(str(artifacts / "training_monitor.png"))
+    panel.grab().save(str(artifacts / "training_panel_done.png"))
+
+
+def test_pause_holds_the_run_and_stop_keeps_the_weights(qtbot, panel, demo):
+    load(qtbot, panel, str(demo))
+    panel.form.epochs.setValue(50)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.progress.value() >= 2, timeout=60000)
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(isinstance(e, T.PausedEvent) and e.paused for e in panel.events), timeout=20000)
+    held = panel.progress.value()
+    steps_seen = len(panel.monitor.steps)
+    assert held == panel.monitor.steps[-1]  # the bar shows the last step done
+    qtbot.wait(400)
+    assert panel.progress.value() == held and len(panel.monitor.steps) == steps_seen
+    assert "paused" in panel.status.text()
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)  # resume
+    qtbot.waitUntil(lambda: panel.progress.value() > held, timeout=20000)
+    with qtbot.waitSignal(panel.runFinished, timeout=60000):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    stopped = next(e for e in panel.events if isinstance(e, T.StoppedEvent))
+    assert stopped.reason == "stopped"
+    state = T.load_resume(panel.out.text())
+    assert state.step >= held + 1 and state.optimizer is not None
+    assert panel.document.model is not None and panel.document.model.model is panel.done.model
+
+
+def test_install_adds_docks_and_a_train_menu(qtbot, make_window, artifacts):
+    window = make_window("googlenet", dialogs=False)
+    panel = install(window)
+    assert window.findChild(type(panel), "trainingPanel") is panel
+    docks = {d.objectName() for d in window.findChildren(type(window.findChild(object, "trainingDock")))}
+    assert {"trainingDock", "trainingMonitorDock"} <= docks
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert "Train" in menus
+    for name in ("lossPlot", "accuracyPlot", "confusionMatrix", "datasetPath", "trainButton", "stopButton"):
+        assert window.findChild(object, name) is not None, name
+    window.findChild(object, "trainingMonitorDock").show()
+    qtbot.wait(50)
+    window.grab().save(str(artifacts / "training_window.png"))
+    panel.shutdown()
+
+
+def test_demo_data_gets_a_recipe_that_learns_it_quickly(qtbot, panel, tmp_path, monkeypatch):
+    monkeypatch.setenv("INCEPTION_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    qtbot.mouseClick(panel.data_view.demo, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.data_view.data is not None and not panel.data_view.busy(), timeout=60000)
+    assert panel.data_view.data.classes == ["circle", "square", "stripes", "triangle"]
+    cfg = panel.form.config()
+    assert (cfg.optimizer, cfg.lr, cfg.epochs, cfg.crop_scale) == ("adamw", 0.003, 30, (0.5, 1.0))
+    assert "Demo preset" in panel.form.recipe_note.text()
+    assert (cfg.width_mult, cfg.image_size) == (0.125, 48)  # the user's sizing is kept
+
+
+def test_resume_continues_a_stopped_run_from_its_checkpoint(qtbot, panel, demo):
+    load(qtbot, panel, str(demo))
+    panel.form.epochs.setValue(3)
+    panel.form.set_config(T.recipe_defaults("inception_v3", epochs=3, batch_size=8), sizing=False)
+    stop_at = 4
+
+    def on_step(ev):
+        if isinstance(ev, T.StepEvent) and ev.step >= stop_at:
+            panel.stop()
+    panel.start()
+    panel.worker.progress.connect(on_step)
+    qtbot.waitUntil(lambda: not panel.running(), timeout=60000)
+    first = next(e for e in panel.events if isinstance(e, T.StoppedEvent))
+    assert first.reason == "stopped"
+    saved = T.load_resume(panel.out.text()).step
+    with qtbot.waitSignal(panel.runFinished, timeout=60000):
+        panel.resume_from(panel.out.text())
+    start = next(e for e in panel.events if isinstance(e, T.StartEvent))
+    assert (start.init, start.start_step) == ("resume", saved)
+    assert panel.form.optimizer.currentText() == "rmsprop"  # the run's own recipe came back with it
+    assert next(e for e in panel.events if isinstance(e, T.StoppedEvent)).reason == "finished"
+    assert panel.progress.value() == start.total_steps
