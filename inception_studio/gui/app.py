@@ -106,6 +106,8 @@ def install_panels(window) -> None:
 
     install_inference(window)
     install_training(window)
+    if not getattr(window, "_restored", False):  # first start: keep the Block Editor usable beside the new tabs
+        window.resizeDocks([window.editor_dock, window.inspector_dock], [470, 330], Qt.Orientation.Vertical)
 
 
 def _preload_engine() -> None:

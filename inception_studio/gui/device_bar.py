@@ -228,28 +228,15 @@ def show_report(parent: QWidget, title: str, text: str) -> None:
     box.open()
 
 
-def _menu(window, title: str):
-    """The menu bar's ``title`` menu, created before Help when missing."""
-    from PySide6.QtWidgets import QMenu
-    bar = window.menuBar()
-    menus = {a.text().replace("&", ""): a for a in bar.actions() if a.menu() is not None}
-    if title in menus:
-        return menus[title].menu()
-    menu = QMenu(f"&{title}", bar)
-    before = menus.get("Help")
-    bar.insertMenu(before, menu) if before is not None else bar.addMenu(menu)
-    return menu
-
-
 def add_menus(window, ctrl) -> None:
     """File → Export ONNX… (before Quit) and the Model menu, wired to an InferenceController."""
     from PySide6.QtGui import QAction, QKeySequence
-    file_menu = _menu(window, "File")
+    file_menu = window.menu_named("File")
     export = QAction("Export ONNX…", window, objectName="exportOnnxAction")
     export.triggered.connect(ctrl.export_onnx_dialog)
     quit_action = next((a for a in file_menu.actions() if a.text().replace("&", "").lower() in ("quit", "exit")), None)
     file_menu.insertAction(quit_action, export) if quit_action else file_menu.addAction(export)
-    model = _menu(window, "Model")
+    model = window.menu_named("Model")
     build = model.addAction("Build model", lambda: ctrl.build())
     build.setObjectName("buildModelAction")
     build.setShortcut(QKeySequence("Ctrl+B"))

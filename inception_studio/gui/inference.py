@@ -376,7 +376,7 @@ def install(window) -> InferenceController:
         return window.inference
     run_panel, feature_panel = RunPanel(), FeatureMapPanel()
     ctrl = InferenceController(window.document, run_panel, feature_panel, window)
-    run_dock = window.add_panel(run_panel, "Run", "runDock")
+    run_dock = window.add_panel(run_panel, "Run", "runDock", scroll=True)
     maps_dock = window.add_panel(feature_panel, "Feature maps", "featureMapsDock", Qt.DockWidgetArea.BottomDockWidgetArea)
     # First start: Run beside the inspector, feature maps under the graph (wide, for the channel grid).
     saved = value("window/state")

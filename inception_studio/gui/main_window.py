@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QScrollArea,
     QUndoView,
     QWidget,
@@ -139,12 +140,29 @@ class MainWindow(QMainWindow):
         """Put every panel back where it starts."""
         self.restoreState(self._default_state, STATE_VERSION)
 
+    def menu_named(self, title: str):
+        """The menu bar's ``title`` menu ("Model", "Train"...), created just before Help when missing."""
+        bar = self.menuBar()
+        menus = {a.text().replace("&", ""): a for a in bar.actions() if a.menu() is not None}
+        if title in menus:
+            return menus[title].menu()
+        menu = QMenu(f"&{title}", bar)
+        before = menus.get("Help")
+        if before is not None:
+            bar.insertMenu(before, menu)
+        else:
+            bar.addMenu(menu)
+        return menu
+
     def add_panel(self, widget: QWidget, title: str, object_name: str,
-                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
-        """Add a movable dock panel (its place is remembered between sessions) and list it under View > Panels."""
+                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea, scroll: bool = False) -> QDockWidget:
+        """Add a movable dock panel (its place is remembered between sessions) and list it under View > Panels.
+
+        ``scroll=True`` puts a tall panel in a scroll area so it doesn't force its column's height.
+        """
         dock = QDockWidget(title, self)
         dock.setObjectName(object_name)
-        dock.setWidget(widget)
+        dock.setWidget(scrolled(widget) if scroll else widget)
         self.addDockWidget(area, dock)
         if self._panels_menu is not None:
             self._panels_menu.addAction(dock.toggleViewAction())

@@ -21,7 +21,7 @@ def install(window) -> TrainingPanel:
         return window.training
     monitor = TrainingMonitor()
     panel = TrainingPanel(window.document, monitor, dialogs=getattr(window, "dialogs", True))
-    panel_dock = window.add_panel(panel, "Train", "trainingDock", Qt.DockWidgetArea.RightDockWidgetArea)
+    panel_dock = window.add_panel(panel, "Train", "trainingDock", Qt.DockWidgetArea.RightDockWidgetArea, scroll=True)
     monitor_dock = window.add_panel(monitor, "Training Monitor", "trainingMonitorDock",
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
     # First start: Train beside the block editor, the monitor beside the block table (wide, for the
@@ -49,7 +49,7 @@ def install(window) -> TrainingPanel:
     panel.runFinished.connect(lambda _d: status.hide())
     panel.runStarted.connect(lambda: (monitor_dock.show(), monitor_dock.raise_()))
     panel.data_view.dataChanged.connect(lambda _d: (panel_dock.show(), panel_dock.raise_()))
-    menu = window.menuBar().addMenu("&Train")
+    menu = window.menu_named("Train")
     menu.setObjectName("trainMenu")
 
     def act(text: str, slot, shortcut: str = "", name: str = "") -> QAction:
