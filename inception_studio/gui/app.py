@@ -11,7 +11,7 @@ import sys
 from importlib import import_module
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -139,7 +139,8 @@ def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = Non
     loader.finished.connect(ready)
     loader.failed.connect(failed)
     window.panel_loader = loader
-    loader.start()
+    # Let the first paint finish before the import starts competing for the interpreter.
+    QTimer.singleShot(250, loader.start)
     return window
 
 
