@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     print(describe("training", training))
     print(f"ratio longest gap training/idle: {max(training) / max(idle):.2f}   "
           f"(target: longest gap while training < 50 ms)")
+    from inception_studio.gui.workers import Worker
+    Worker.stop_all()  # e.g. the epoch-time estimate, still running when the run ends
     return 0
 
 
