@@ -138,13 +138,14 @@ def _model_for(target: str):
 
 
 def cmd_export_onnx(args) -> int:
+    from .core.build import build_model
     from .engine.export import export_onnx
 
-    model, spec, origin = _model_for(args.target)
-    spec = edits.apply_edits(spec, args.set or []) if args.set else spec
-    if args.set:
-        from .core.build import build_model
+    if args.set:  # an edited spec has no trained weights: build it fresh
+        spec = edits.apply_edits(load_spec_arg(args.target), args.set)
         model, origin = build_model(spec), "random init (edited spec)"
+    else:
+        model, spec, origin = _model_for(args.target)
     if args.input_size:
         spec = edits.set_field(spec, "input_size", args.input_size)
     report = export_onnx(model, spec, args.output, input_size=args.input_size)
@@ -183,12 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--set", action="append", metavar="PATH=VALUE")
     e.set_defaults(func=cmd_export_onnx)
     for name in COMMAND_MODULES:
-        module = f"inception_studio.commands.{name}"
-        try:
-            import_module(module).register(sub)
-        except ModuleNotFoundError as exc:  # a partial install without that command's extras
-            if exc.name != module:
-                raise
+        import_module(f"inception_studio.commands.{name}").register(sub)
     return p
 
 

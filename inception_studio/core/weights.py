@@ -212,7 +212,8 @@ def check_fits(ck: Checkpoint, name: str) -> None:
     """Raise WeightsError unless the weights have exactly the tensors the spec builds."""
     from .build import build_model
 
-    want = build_model(ck.spec, check_memory=False).state_dict()
+    with torch.device("meta"):  # shapes only: no memory, no initialisation
+        want = build_model(ck.spec, check_memory=False).state_dict()
     missing = [k for k in want if k not in ck.state_dict]
     extra = [k for k in ck.state_dict if k not in want]
     if missing or extra:

@@ -54,39 +54,33 @@ def export_onnx(model: nn.Module, spec: ArchSpec, path: str | Path, input_size: 
     size = int(input_size or spec.input_size)
     start = time.perf_counter()
     was_training = model.training
-    model = model.eval()
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
-    cpu_model = model.to("cpu") if device.type != "cpu" else model
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(2, spec.in_channels, size, size, generator=gen)
+    x = torch.randn(2, spec.in_channels, size, size, generator=torch.Generator().manual_seed(0))
 
     def write(tmp: str) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(cpu_model, (x,), tmp, dynamo=False, opset_version=OPSET, input_names=["image"],
+            torch.onnx.export(model, (x,), tmp, dynamo=False, opset_version=OPSET, input_names=["image"],
                               output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
                               do_constant_folding=True)
 
+    model.eval().to("cpu")  # the exporter traces on the CPU; the model goes back where it was below
     try:
+        with torch.no_grad():
+            ref = model(x).numpy() if check else None
         atomic_write(path, write)
     except Exception as exc:  # noqa: BLE001 - exporter failures come in many types
         raise ExportError(f"{Path(path).name}: ONNX export failed ({str(exc).splitlines()[0][:160]})") from None
     finally:
-        if device.type != "cpu":
-            model.to(device)
-        model.train(was_training)
+        model.to(device).train(was_training)
     proto = onnx.load(str(path))
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
         raise ExportError(f"{Path(path).name}: onnx.checker rejected the export ({str(exc).splitlines()[0]})") from None
     diff = float("nan")
-    if check:
-        with torch.no_grad():
-            ref = cpu_model.eval()(x).numpy() if device.type == "cpu" else model.eval().to("cpu")(x).numpy()
-        if device.type != "cpu":
-            model.to(device).train(was_training)
+    if ref is not None:
         out = ort_session(path).run(None, {"image": x.numpy()})[0]
         diff = float(abs(out - ref).max())
         # float32 reordering (folded BN, fused kernels) errs relative to the logits' scale, which
