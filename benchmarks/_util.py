@@ -18,14 +18,21 @@ def median_time(fn: Callable[[], object], repeats: int = 20, warmup: int = 3) ->
     return statistics.median(times)
 
 
-def interleaved(fns: dict[str, Callable[[], object]], repeats: int = 10, warmup: int = 2) -> dict[str, float]:
-    """Median time of each function, alternating between them so drift hits all equally."""
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int = 10, warmup: int = 2,
+                settle: float = 0.0) -> dict[str, float]:
+    """Median time of each function, alternating between them so drift hits all equally.
+
+    ``settle`` seconds of idle before each timed call let the thread pools that the previous call woke
+    (OpenMP, onnxruntime) stop spinning, so each call starts from an idle process, as a user's drop does.
+    """
     for _ in range(warmup):
         for f in fns.values():
             f()
     times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
         for k, f in fns.items():
+            if settle:
+                time.sleep(settle)
             t = time.perf_counter()
             f()
             times[k].append(time.perf_counter() - t)

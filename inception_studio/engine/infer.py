@@ -10,8 +10,8 @@ onnxruntime instead of PyTorch (``backend=``), which the benchmarks compare. No 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
-import math
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,8 +30,7 @@ from ..core.build import build_model
 from ..core.spec import ArchSpec
 from ..errors import ImageError, ResourceError, StudioError, WeightsError
 from . import device as D
-from .data import Preprocess, is_image_path, load_image, user_cache_dir
-from .data import _open as open_image_header
+from .data import Preprocess, is_image_path, user_cache_dir
 from .loading import (
     Weights,
     WeightsChoice,
@@ -39,11 +38,10 @@ from .loading import (
     resolve_weights,
     spec_for_weights,
 )
+from .prepare import ImagePrep
 
 TopK = list[tuple[str, float]]
 BACKENDS = ("auto", "torch", "onnxruntime")
-THUMB_SIZE = 96
-_JPEG_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".jfif")
 
 
 # ---------------------------------------------------------------------------------- class names
@@ -204,7 +202,8 @@ class ImageResult:
     source: Any = None
     top: TopK = field(default_factory=list)
     error: str = ""
-    thumbnail: np.ndarray | None = None  # HxWx3 uint8, longest side THUMB_SIZE
+    thumbnail: np.ndarray | None = None  # HxWx3 uint8, longest side prepare.THUMB_SIZE
+    preview: np.ndarray | None = None  # HxWx3 uint8: the input crop as pixels, for display
     input: torch.Tensor | None = None  # the preprocessed CxHxW tensor, for feature maps / Grad-CAM
 
     @property
@@ -263,11 +262,6 @@ class Predictor:
                               "1- or 3-channel models")
         self.preprocess = Preprocess(self.spec.input_size, self.spec.crop_pct, self.spec.mean, self.spec.std,
                                      self.spec.interpolation, self.spec.in_channels)
-        from torchvision.transforms import InterpolationMode
-        self._interp = InterpolationMode(self.preprocess.interpolation)
-        c = self.spec.in_channels
-        self._mean255 = torch.tensor(self.preprocess.channel_mean).view(c, 1, 1) * 255
-        self._std255 = torch.tensor(self.preprocess.channel_std).view(c, 1, 1) * 255
         # A caller's model (the GUI's, a trainer's) is never changed, not even its train/eval mode: use a copy.
         self.model = (built.model if owned else copy.deepcopy(built.model)).eval()
         if optimize:
@@ -276,6 +270,8 @@ class Predictor:
         if self._channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.backend = self._pick_backend(backend)
+        # Inputs are made in the memory order the forward wants (onnxruntime takes NCHW).
+        self.images = ImagePrep(self.preprocess, channels_last=self._channels_last and self.backend == "torch")
 
     # ---- construction ----------------------------------------------------------------------
     @staticmethod
@@ -354,66 +350,25 @@ class Predictor:
 
     # ---- preprocessing ---------------------------------------------------------------------
     def load(self, image: Any, name: str | None = None) -> Image.Image:
-        """Decode an image (path, bytes or PIL image) the way this model wants it; ImageError if bad.
-
-        A JPEG file at least twice the size the model needs is decoded at a reduced DCT scale (Pillow's
-        draft mode) that still covers the resize target, which makes big photos several times faster.
-        """
-        if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() in _JPEG_SUFFIXES:
-            img = self._open_draft(Path(image))
-            if img is not None:
-                try:
-                    return load_image(img, self.spec.in_channels, name=name or source_name(image))
-                finally:
-                    img.close()
-        return load_image(image, channels=self.spec.in_channels, name=name)
-
-    def _open_draft(self, path: Path) -> Image.Image | None:
-        """The JPEG opened (header only) with a draft scale set, or None to let load_image do everything."""
-        try:
-            img = open_image_header(path)  # the same bomb-guarded open load_image uses
-        except Exception:  # noqa: BLE001 - load_image will report it with its one-line reason
-            return None
-        w, h = img.size
-        limit = Image.MAX_IMAGE_PIXELS
-        need = self.preprocess.resize_size
-        if img.format != "JPEG" or (limit and w * h > limit) or min(w, h) < 2 * need:
-            img.close()
-            return None
-        scale = need / min(w, h)  # an EXIF rotation swaps the sides, never which one is shorter
-        img.draft(None, (math.ceil(w * scale), math.ceil(h * scale)))
-        return img
-
-    def _prepare_image(self, img: Image.Image) -> tuple[torch.Tensor, np.ndarray]:
-        """(model input CxHxW, HxWx3 uint8 thumbnail) of a decoded image, as Preprocess.eval_transform does it.
-
-        Same steps and parameters (shorter side to resize_size, centre crop, normalise), but on a uint8
-        channels-last tensor: torch's antialiased uint8 resize matches Pillow's to one grey level and is
-        3-5x faster, and the result is already in the memory order the model runs in.
-        """
-        from torchvision.transforms.v2 import functional as F2
-
-        a = torch.from_numpy(np.array(img, dtype=np.uint8))
-        x = (a[None, None] if a.dim() == 2 else a.permute(2, 0, 1)[None]).contiguous(memory_format=torch.channels_last)
-        pre = self.preprocess
-        small = F2.resize(x, [pre.resize_size], interpolation=self._interp, antialias=True)
-        crop = F2.center_crop(small, [pre.image_size, pre.image_size])
-        h, w = small.shape[-2:]
-        k = THUMB_SIZE / max(h, w)
-        thumb = F2.resize(small, [max(1, round(h * k)), max(1, round(w * k))], interpolation=self._interp, antialias=True)
-        thumb = thumb[0].permute(1, 2, 0).expand(-1, -1, 3).numpy().copy()
-        return crop[0].float().sub_(self._mean255).div_(self._std255), thumb
+        """Decode an image (path, bytes or PIL image) the way this model wants it; ImageError if bad."""
+        return self.images.load(image, name)
 
     def prepare(self, image: Any) -> torch.Tensor:
         """The model input for one image: a CxHxW float tensor (a tensor passes through)."""
         if isinstance(image, torch.Tensor):
             return image[0] if image.dim() == 4 else image
-        return self._prepare_image(self.load(image))[0]
+        return self.images.prepare(image).input
+
+    def prefetch(self, sources: Iterable[Any], cancel=None, limit: int | None = None) -> int:
+        """Decode and prepare image files (folders expanded) ahead of ``classify``; returns how many are ready."""
+        kw = {} if limit is None else {"limit": limit}
+        return self.images.prefetch(expand_sources(sources), cancel, **kw)
 
     def _batch(self, images: Sequence[Any]) -> torch.Tensor:
-        x = torch.stack([self.prepare(i) for i in images])
+        xs = [self.prepare(i) for i in images]
+        x = xs[0][None] if len(xs) == 1 else torch.stack(xs)
         x = x.to(self.device, non_blocking=True)
-        return x.contiguous(memory_format=torch.channels_last) if self._channels_last else x
+        return x.contiguous(memory_format=torch.channels_last) if self._channels_last and self.backend == "torch" else x
 
     def _hooked_batch(self, image: Any) -> torch.Tensor:
         """A batch of one for the PyTorch module (hooks need it even when classification runs in onnxruntime)."""
@@ -460,10 +415,12 @@ class Predictor:
         return [topk_of(p, self.class_names, topk or self.topk) for p in probs]
 
     def classify(self, sources: Iterable[Any], topk: int | None = None, batch_size: int = 8,
-                 keep_inputs: bool = False, cancel=None) -> Iterator[ImageResult]:
+                 keep_inputs: bool = False, cancel=None, use_cache: bool = True) -> Iterator[ImageResult]:
         """Classify many images, yielding one ImageResult per source; a bad file yields its error, not a raise.
 
-        A source is a path, bytes, PIL image or tensor, or a (display name, source) pair.
+        A source is a path, bytes, PIL image or tensor, or a (display name, source) pair. Files prepared
+        before (``prefetch``, an earlier call) and unchanged since are not decoded again unless ``use_cache``
+        is False.
         """
         pending: list[ImageResult] = []
 
@@ -482,14 +439,11 @@ class Predictor:
                 return
             name, src = src if isinstance(src, tuple) else (source_name(src), src)
             try:
-                if isinstance(src, torch.Tensor):
-                    x, thumb = self.prepare(src), None
-                else:
-                    x, thumb = self._prepare_image(self.load(src, name))
+                ready = self.images.prepare(src, name, use_cache)
             except ImageError as exc:
                 yield ImageResult(name, src, error=str(exc))
                 continue
-            pending.append(ImageResult(name, src, thumbnail=thumb, input=x))
+            pending.append(ImageResult(name, src, thumbnail=ready.thumbnail, preview=ready.preview, input=ready.input))
             if len(pending) >= batch_size:
                 yield from flush()
         yield from flush()
@@ -586,6 +540,11 @@ class Predictor:
 
 
 # ------------------------------------------------------------------------- jobs for GUI workers
+# Predictor's "auto" backend: on the CPU, trained weights classify in onnxruntime (exported once per weights,
+# cached); feature maps and Grad-CAM always run the PyTorch module.
+_PREDICTOR_STEP = "preparing the model for inference (onnxruntime export, once per weights, on the CPU)"
+
+
 def build_predictor(spec: ArchSpec, device: str | torch.device | None = None,
                     weights: WeightsChoice | Weights | None = None, class_names: Sequence[str] | None = None,
                     download=None) -> Iterator[BuildEvent]:
@@ -607,8 +566,8 @@ def build_predictor(spec: ArchSpec, device: str | torch.device | None = None,
             built = event
         else:
             yield event
-    yield BuildEvent("predictor", "preparing the model for inference", 0.95)
-    return built, Predictor(built, backend="torch"), weights
+    yield BuildEvent("predictor", _PREDICTOR_STEP, 0.95)
+    return built, Predictor(built), weights
 
 
 def move_built(built: BuiltModel, device: str | torch.device | None) -> Iterator[BuildEvent]:
@@ -619,8 +578,8 @@ def move_built(built: BuiltModel, device: str | torch.device | None) -> Iterator
     yield BuildEvent("device", f"moving {built.spec.name} to {dev}", 0.4)
     model = _to_device(copy.deepcopy(built.model), dev, built.spec.name).eval()
     moved = replace(built, model=model, device=str(dev))
-    yield BuildEvent("predictor", "preparing the model for inference", 0.9)
-    return moved, Predictor(moved, backend="torch")
+    yield BuildEvent("predictor", _PREDICTOR_STEP, 0.9)
+    return moved, Predictor(moved)
 
 
 @dataclass(frozen=True)
@@ -636,13 +595,19 @@ class NodeTarget:
     cam_label: str
 
 
+@functools.lru_cache(maxsize=4)
+def _graph(spec: ArchSpec):
+    """The block graph of ``spec`` (read only here; cached: the GUI asks on every image it shows)."""
+    from ..core.graph import build_graph
+    return build_graph(spec)
+
+
 def node_target(spec: ArchSpec, node_id: str | None) -> NodeTarget:
     """Resolve a graph selection: its module, or the last block for nodes without one (ports, concat, none).
 
     Grad-CAM is taken at the block that holds the node (the last block when the node is outside any block).
     """
-    from ..core.graph import build_graph
-    graph = build_graph(spec)
+    graph = _graph(spec)
     last = graph.nodes[f"b:{spec.stages[-1].blocks[-1].name}"]
     node = graph.nodes.get(node_id or "")
     note = ""

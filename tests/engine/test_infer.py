@@ -155,7 +155,7 @@ def test_big_jpeg_is_decoded_small_but_right(tmp_path):
     path = tmp_path / "big.jpg"
     Image.fromarray(arr).save(path, quality=92, exif=exif.tobytes())
     p = Predictor(tiny(), device="cpu")
-    assert p._open_draft(path).size[0] < w // 2  # decoded at 1/4 or 1/8 scale
+    assert p.images.open_draft(path).size[0] < w // 2  # decoded at 1/4 or 1/8 scale
     x = p.prepare(path)
     red, blue = x[0] > x[2], x[2] > x[0]
     assert red[:28].all() and blue[-28:].all()  # displayed upright: red on top
@@ -404,6 +404,27 @@ def test_onnxruntime_backend_agrees_and_caches(ckpt, pred, tmp_path, monkeypatch
     auto = Predictor(ckpt, device="cpu")  # auto: trained weights on the CPU -> onnxruntime, from the cache
     assert auto.backend == "onnxruntime" and cached[0].stat().st_mtime_ns == stamp
     assert Predictor(tiny(), device="cpu").backend == "torch"  # random weights are never exported
+
+
+def test_prefetched_drop_gives_the_cold_answer_without_decoding(ckpt, tmp_path, monkeypatch):
+    """What the GUI does on drag-enter: prefetch; the drop then only runs the forward, with the same result."""
+    monkeypatch.setenv("INCEPTION_STUDIO_CACHE_DIR", str(tmp_path))
+    for backend in ("torch", "onnxruntime"):
+        p = Predictor(ckpt, device="cpu", backend=backend)
+        cold = list(p.classify(GOOD[:3], use_cache=False))
+        assert p.prefetch([SAMPLES]) == len(GOOD)  # a dropped folder: its images, bad files skipped
+        decoded = []
+        with monkeypatch.context() as m:
+            m.setattr(p.images, "load", lambda image, name=None: decoded.append(image))
+            warm = list(p.classify(GOOD[:3]))
+        assert decoded == []
+        for a, b in zip(cold, warm):
+            assert [n for n, _ in a.top] == [n for n, _ in b.top]
+            assert np.allclose([q for _, q in a.top], [q for _, q in b.top], atol=1e-6)
+            assert b.preview.shape == (64, 64, 3) and b.thumbnail is not None
+        x = p._batch(GOOD[:1])
+        # PyTorch runs channels-last on the CPU; onnxruntime takes NCHW as is (no copy in forward)
+        assert x.is_contiguous(memory_format=torch.channels_last) if backend == "torch" else x.is_contiguous()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
