@@ -121,7 +121,7 @@ def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = Non
     Train panels when torch has finished loading on a worker thread. ``window.panelsReady`` fires then."""
     from shiboken6 import isValid
 
-    from .workers import Worker
+    from .workers import ENGINE_LANE, Worker
 
     window = create_main_window(spec_name, dialogs=dialogs, panels=False)
     window.show()
@@ -140,7 +140,7 @@ def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = Non
     loader.failed.connect(failed)
     window.panel_loader = loader
     # Let the first paint finish before the import starts competing for the interpreter.
-    QTimer.singleShot(250, loader.start)
+    QTimer.singleShot(250, lambda: loader.start(lane=ENGINE_LANE))  # the thread that will run the engine
     return window
 
 
@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     app = ensure_app([sys.argv[0], *qt_args])
     from ..errors import StudioError
+    from .workers import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread()
 
     try:
         window = show_main_window(args.spec)

@@ -2,17 +2,20 @@
 
 ``install(window)`` adds both panels as docks, connects the window's image drops, and adds
 File → Export ONNX… and the Model menu. ``InferenceController`` binds the panels to the SpecDocument
-and runs every engine call (build, classify, feature maps, Grad-CAM, export) on a Worker thread; the
-GUI thread only draws results. Errors arrive as one line and are shown in the panel and status bar.
+and runs every engine call (build, classify, feature maps, Grad-CAM, export) in order on one worker
+lane, the "engine" thread (torch's thread pools stay with one thread; see gui/workers.py); the GUI
+thread only draws results and never runs torch. Image files dragged over the window are decoded while
+the drag hovers, so a drop only waits for the forward pass. Errors arrive as one line and are shown
+in the panel and status bar.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QScrollArea
 from shiboken6 import isValid
 
 from .device_bar import (
@@ -26,7 +29,7 @@ from .document import LoadedModel
 from .feature_maps import FeatureMapPanel
 from .predictions import RunPanel, ask_images, local_paths, qimage_to_pil
 from .settings import value
-from .workers import Worker
+from .workers import ENGINE_LANE, Worker
 
 if TYPE_CHECKING:
     from ..engine import infer
@@ -74,10 +77,16 @@ class InferenceController(QObject):
         self._feature_again = False
         self._own_model = None
         self._generation = 0
+        self._show_next = False  # the next result is the first of a new drop: show it
+        self._features_due = False  # a feature-map refresh is scheduled for after the next paint
+        self._prefetch: Worker | None = None
+        self._prefetching: list = []
         bar = run_panel.device_bar
         bar.buildRequested.connect(lambda: self.build())
         bar.deviceChanged.connect(self._on_device)
         run_panel.drop_zone.filesDropped.connect(self.add_sources)
+        run_panel.drop_zone.filesHovered.connect(self.hover)
+        run_panel.drop_zone.hoverEnded.connect(self.end_hover)
         run_panel.drop_zone.imageDropped.connect(self.add_qimage)
         run_panel.drop_zone.openRequested.connect(self.open_images)
         run_panel.drop_zone.pasteRequested.connect(self.paste)
@@ -98,10 +107,11 @@ class InferenceController(QObject):
 
     def busy(self, kind: str | None = None) -> bool:
         """True while engine work (of ``kind``: build, classify, features, devices) has not been handled yet."""
-        return any(n > 0 for k, n in self._jobs.items() if kind is None or k == kind)
+        due = self._features_due and kind in (None, "features")
+        return due or any(n > 0 for k, n in self._jobs.items() if kind is None or k == kind)
 
     def _start(self, kind: str, worker: Worker, finished, failed=None, progress=None) -> Worker:
-        """Run ``worker``; its handlers run on the GUI thread, and not at all once the panel is gone."""
+        """Queue ``worker`` on the engine lane; its handlers run on the GUI thread, not at all once the panel is gone."""
         self._jobs[kind] = self._jobs.get(kind, 0) + 1
 
         def handle(handler):
@@ -114,7 +124,7 @@ class InferenceController(QObject):
             worker.progress.connect(lambda event: progress(event) if isValid(self.run) else None)
         worker.finished.connect(handle(finished))
         worker.failed.connect(handle(failed or (lambda m: self._say(m, error=True))))
-        worker.start()
+        worker.start(lane=ENGINE_LANE)
         return worker
 
     # ---- building --------------------------------------------------------------------------
@@ -151,6 +161,7 @@ class InferenceController(QObject):
         if graph_view is not None:
             graph_view.mark_nodes(set(built.reinitialised), "reinitialised")
         note = f"; {len(built.reinitialised)} block(s) re-initialised (marked in the graph)" if built.reinitialised else ""
+        note += f"; classifies in {predictor.backend}" + (f" ({predictor.backend_note})" if predictor.backend_note else "")
         self.run.device_bar.done(f"{built.spec.name} on {built.device} — {built.source}{note}")
         self._use(predictor)
 
@@ -192,7 +203,7 @@ class InferenceController(QObject):
                                  list(loaded.reinitialised))
         self.built, self._own_model = built, loaded.model
         self.run.device_bar.begin("preparing the new model for inference…")
-        worker = Worker(lambda: (built, _infer().Predictor(built, backend="torch")))
+        worker = Worker(lambda: (built, _infer().Predictor(built)))
         self._start_build(worker)
 
     # ---- weights (Model menu) ----------------------------------------------------------------
@@ -231,17 +242,35 @@ class InferenceController(QObject):
         self.run.device_bar.set_weights_label(self.weights_choice.label)
 
     # ---- images ----------------------------------------------------------------------------
+    def hover(self, paths: list) -> None:
+        """Image files or folders are being dragged over the window: decode them before they drop."""
+        paths = [p for p in paths if isinstance(p, str)]
+        if self.predictor is None or not paths or paths == self._prefetching and self.busy("prefetch"):
+            return
+        self.end_hover()
+        p, self._prefetching = self.predictor, paths
+        self._prefetch = self._start("prefetch", Worker(lambda should_stop: p.prefetch(paths, cancel=should_stop)),
+                                     None, lambda _m: None)
+
+    def end_hover(self) -> None:
+        """The drag left or dropped: stop decoding ahead (what is decoded stays ready)."""
+        if self._prefetch is not None:
+            self._prefetch.cancel()
+            self._prefetch, self._prefetching = None, []
+
     def add_sources(self, items: list) -> None:
         """Classify dropped/opened/pasted images (paths, folders, or (name, image) pairs)."""
         items = list(items)
         if not items:
             return
+        self.end_hover()
         if self.predictor is None or self.busy("classify"):
             self._waiting += items
             if self.predictor is None and not self.busy("build"):
                 self.build()
             return
         self.sources += items
+        self._show_next = True
         p, gen = self.predictor, self._generation
         worker = Worker(lambda: p.classify(_infer().expand_sources(items), batch_size=4, keep_inputs=True))
         self._start("classify", worker, self._on_classified, None,
@@ -256,8 +285,10 @@ class InferenceController(QObject):
         self.results.append(result)
         self.run.strip.add_image(result.name, result.thumbnail, str(result.source) if isinstance(result.source, str)
                                  else result.name)
-        if self.run.strip.currentRow() < 0:
-            self.run.strip.setCurrentRow(0)
+        if self._show_next or self.run.strip.currentRow() < 0:  # a new drop shows its first image
+            self._show_next = False
+            self.run.strip.setCurrentRow(len(self.results) - 1)
+            _scroll_into_view(self.run.predictions)  # the Run panel may be scrolled in a short dock
         self.resultAdded.emit(result)
 
     def _on_classified(self, _out) -> None:
@@ -291,12 +322,17 @@ class InferenceController(QObject):
         if not 0 <= row < len(self.results) or self.predictor is None:
             return
         r = self.results[row]
-        spec = self.predictor.spec
-        from ..engine.data import tensor_to_display
-        self.run.preview.set_image(tensor_to_display(r.input, spec.mean, spec.std))
+        self.run.predictions.show_top(r.name, r.top)  # the answer first
+        self.run.preview.set_image(r.preview)  # made on the engine lane: no torch on the GUI thread
         self.run.preview.set_cam(None)
-        self.run.predictions.show_top(r.name, r.top)
-        self.refresh_features()
+        # Feature maps after the answer is painted: their job would compete with the paint for the cores.
+        self._features_due = True
+        QTimer.singleShot(0, self._due_features)
+
+    def _due_features(self) -> None:
+        if self._features_due and isValid(self.run):
+            self._features_due = False
+            self.refresh_features()
 
     def current(self) -> infer.ImageResult | None:
         """The image shown now."""
@@ -367,6 +403,15 @@ class InferenceController(QObject):
             show_report(self.window, "ONNX export", text)
 
 
+def _scroll_into_view(widget) -> None:
+    """Scroll the nearest scroll area around ``widget`` so that it shows."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.ensureWidgetVisible(widget, 0, 0)
+
+
 def install(window) -> InferenceController:
     """Add the Run and Feature-maps docks, image drops, File → Export ONNX… and the Model menu to ``window``.
 
@@ -397,6 +442,8 @@ def install(window) -> InferenceController:
                 window.resizeDocks([maps_dock], [360], Qt.Orientation.Vertical)
     ctrl.resultAdded.connect(first_result)
     window.imagesDropped.connect(ctrl.add_sources)
+    window.imagesHovered.connect(ctrl.hover)
+    window.hoverEnded.connect(ctrl.end_hover)
     add_menus(window, ctrl)
     window.inference = ctrl
     return ctrl

@@ -57,6 +57,8 @@ class MainWindow(QMainWindow):
     """Inception Studio's main window (see the module docstring)."""
 
     imagesDropped = Signal(list)  # paths of non-.json files dropped on the window
+    imagesHovered = Signal(list)  # the same, while a drag carrying them is over the window
+    hoverEnded = Signal()  # that drag left the window
     panelsReady = Signal()  # the Run and Train panels were added after start-up (app.show_main_window)
 
     def __init__(self, spec: ArchSpec | None = None, dialogs: bool | None = None):
@@ -313,6 +315,12 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
+            paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+            if images := [p for p in paths if not p.lower().endswith(".json")]:
+                self.imagesHovered.emit(images)
+
+    def dragLeaveEvent(self, event) -> None:
+        self.hoverEnded.emit()
 
     def dropEvent(self, event) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]

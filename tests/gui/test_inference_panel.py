@@ -6,6 +6,7 @@ the engine's own answers for the same image and model.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -13,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThread, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDockWidget, QWidget
 
 from inception_studio.core import edits
@@ -23,10 +24,12 @@ from inception_studio.core.build import build_model
 from inception_studio.core.graph import build_graph
 from inception_studio.core.presets import get_spec
 from inception_studio.engine import device as D
+from inception_studio.engine import infer
 from inception_studio.gui.document import SpecDocument
 from inception_studio.gui.feature_maps import FeatureMapPanel
 from inception_studio.gui.inference import InferenceController, install
 from inception_studio.gui.predictions import RunPanel
+from inception_studio.gui.workers import ENGINE_LANE, Worker
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 GOOD = sorted(p for p in SAMPLES.iterdir() if p.name.startswith("sample"))
@@ -55,8 +58,8 @@ def panels(qtbot, monkeypatch):
     qtbot.waitUntil(lambda: not ctrl.busy(), timeout=WAIT)  # no thread outlives its widgets
 
 
-def drop(qtbot, widget: QWidget, paths=(), image: QImage | None = None) -> None:
-    """Drop files (as file:// URLs) or raw image data on ``widget`` through a real QDropEvent."""
+def drag_enter(widget: QWidget, paths=(), image: QImage | None = None) -> tuple:
+    """A drag carrying files (as file:// URLs) or raw image data enters ``widget`` (a real QDragEnterEvent)."""
     mime = QMimeData()
     if paths:
         mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
@@ -68,6 +71,12 @@ def drop(qtbot, widget: QWidget, paths=(), image: QImage | None = None) -> None:
         enter = QDragEnterEvent(QPoint(5, 5), *args)  # Qt delivers a drop only where the enter was accepted
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
+    return args
+
+
+def drop(qtbot, widget: QWidget, paths=(), image: QImage | None = None) -> None:
+    """Drop files (as file:// URLs) or raw image data on ``widget`` through a real QDropEvent."""
+    args = drag_enter(widget, paths, image)
     event = QDropEvent(QPointF(5, 5), *args)
     QApplication.sendEvent(widget, event)
     assert event.isAccepted()
@@ -138,6 +147,65 @@ def test_a_dropped_folder_and_pixels(qtbot, panels, tmp_path):
     pasted = ctrl.results[-1]
     assert tuple(pasted.input.shape) == (3, 64, 64)
     assert [n for n, _ in pasted.top] == [n for n, _ in ctrl.predictor.predict(pasted.input)]
+
+
+def test_a_new_drop_shows_its_first_image(qtbot, panels):
+    _doc, run, _maps, ctrl = panels
+    drop(qtbot, run.drop_zone, [GOOD[0]])
+    qtbot.waitUntil(lambda: len(ctrl.results) == 1, timeout=WAIT)
+    settle(qtbot, ctrl)
+    drop(qtbot, run.drop_zone, [GOOD[4], GOOD[5]])
+    qtbot.waitUntil(lambda: len(ctrl.results) == 3, timeout=WAIT)
+    settle(qtbot, ctrl)
+    assert run.strip.currentRow() == 1 and run.predictions.title.text() == GOOD[4].name
+    assert [n for n, _ in run.predictions.rows()] == [n for n, _ in ctrl.predictor.predict(GOOD[4])]
+    # the preview is the model's input crop, made on the engine thread
+    assert np.array_equal(run.preview.image.image, ctrl.results[1].preview)
+
+
+def test_hovering_decodes_ahead_and_the_drop_uses_it(qtbot, panels, monkeypatch):
+    _doc, run, _maps, ctrl = panels
+    with qtbot.waitSignal(ctrl.modelReady, timeout=WAIT):
+        run.device_bar.build_button.click()
+    settle(qtbot, ctrl)
+    images = ctrl.predictor.images
+    drag_enter(run.drop_zone, GOOD[1:3])  # the pointer is over the drop zone, not released yet
+    qtbot.waitUntil(lambda: all(images.cached(p) for p in GOOD[1:3]), timeout=WAIT)
+    settle(qtbot, ctrl)
+    decoded, load = [], images.load
+    monkeypatch.setattr(images, "load", lambda image, name=None: (decoded.append(image), load(image, name))[1])
+    drop(qtbot, run.drop_zone, GOOD[1:3])
+    qtbot.waitUntil(lambda: len(ctrl.results) == 2, timeout=WAIT)
+    settle(qtbot, ctrl)
+    assert decoded == []  # the drop only ran the forward pass
+    cold = list(ctrl.predictor.classify(GOOD[1:3], use_cache=False))
+    for shown, ref in zip(ctrl.results, cold):
+        assert [n for n, _ in shown.top] == [n for n, _ in ref.top]
+        assert np.allclose([p for _, p in shown.top], [p for _, p in ref.top], atol=1e-6)
+    # a drag that leaves again stops its prefetch (here before it started: the lane was busy)
+    gate = threading.Event()
+    Worker(lambda: gate.wait(WAIT / 1000)).start(lane=ENGINE_LANE)
+    drag_enter(run.drop_zone, [GOOD[5]])
+    QApplication.sendEvent(run.drop_zone, QDragLeaveEvent())
+    gate.set()
+    settle(qtbot, ctrl)
+    assert not images.cached(GOOD[5]) and len(ctrl.results) == 2
+
+
+def test_engine_work_runs_on_one_lane_thread_not_the_gui_thread(qtbot, panels, monkeypatch):
+    _doc, run, _maps, ctrl = panels
+    threads: list[str] = []  # names: a fresh thread may reuse an ended one's ident
+    for name in ("forward", "feature_maps", "gradcam"):
+        real = getattr(infer.Predictor, name)
+        monkeypatch.setattr(infer.Predictor, name, lambda self, *a, real=real, **k: (
+            threads.append(QThread.currentThread().objectName()), real(self, *a, **k))[1])
+    drop(qtbot, run.drop_zone, [GOOD[0], GOOD[2]])
+    qtbot.waitUntil(lambda: len(ctrl.results) == 2, timeout=WAIT)
+    settle(qtbot, ctrl)
+    with qtbot.waitSignal(ctrl.featuresShown, timeout=WAIT, check_params_cb=lambda v: v.cam is not None):
+        run.gradcam_toggle.setChecked(True)
+    settle(qtbot, ctrl)
+    assert len(threads) >= 3 and set(threads) == {f"lane-{ENGINE_LANE}"}  # classify, maps, Grad-CAM: one thread
 
 
 def test_feature_maps_for_chosen_nodes(qtbot, panels):

@@ -1,0 +1,198 @@
+"""Dropped file -> top-5 shown in the app, against a bare forward of the same model on the same thread.
+
+The real window (Run panel installed, model built on the CPU, random weights, PyTorch backend as the
+GUI runs it). Each photo is dropped on ``dropZone`` through real QDragEnterEvent / QDropEvent events,
+and the clock runs from the drop to the moment the prediction list shows that file's top-5 and has
+been painted. Two ways to drop:
+  - hover: the drag rests over the window for 100 ms before the release (a person's drag takes
+    longer), so the prefetch that drag-enter starts has decoded the file by the drop;
+  - no hover: enter and drop in the same instant: the drop pays the decoding too.
+Peers, measured in the same run:
+  - forward: ``Predictor.forward`` of the prepared input, timed on the engine lane (the thread the
+    app classifies on), batch 1;
+  - fresh-thread forward: the same forward on a new thread each time, which is what a worker thread
+    per drop cost (torch's OpenMP pool then stops spinning between ops; see gui/workers.py).
+Target: drop -> shown overhead (drop->shown / forward - 1) <= 10%.
+
+    python benchmarks/bench_gui_drop.py [--variants googlenet inception_v3] [--repeats 10]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("INCEPTION_STUDIO_NO_DIALOGS", "1")
+os.environ.setdefault("INCEPTION_STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="bench_gui_drop_"))
+
+from bench_predict import SIZES, make_photo
+from PySide6.QtCore import QEventLoop, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from inception_studio.core.build import build_model
+from inception_studio.core.weights import save_checkpoint
+from inception_studio.gui.app import create_main_window
+from inception_studio.gui.workers import ENGINE_LANE, Worker
+
+HOVER_S = 0.100
+
+
+def _events(path: Path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return QDragEnterEvent(QPoint(5, 5), *args), QDropEvent(QPointF(5, 5), *args), mime
+
+
+def _wait(cond, timeout: float = 120.0, signal=None) -> None:
+    """Run the Qt event loop until ``cond()`` holds: checked when ``signal`` fires, else polled every 5 ms.
+
+    A drop is timed with a signal, not polling: the GUI thread then idles in the event loop as in the
+    app, instead of waking every millisecond and taking the GIL from the engine lane's forward pass.
+    """
+    loop, end = QEventLoop(), time.perf_counter() + timeout
+
+    def check(*_args) -> None:
+        if cond() or time.perf_counter() > end:
+            loop.quit()
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(5 if signal is None else int(timeout * 1000))
+    if signal is not None:
+        signal.connect(check)
+    try:
+        if not cond():
+            loop.exec()
+    finally:
+        timer.stop()
+        if signal is not None:
+            signal.disconnect(check)
+    if not cond():
+        raise TimeoutError("the app did not answer in time")
+
+
+def _idle(ctrl, seconds: float = 0.05) -> None:
+    """Wait until the engine lane is idle (feature maps of the last drop included), then a little more."""
+    _wait(lambda: not ctrl.busy())
+    end = time.perf_counter() + seconds
+    _wait(lambda: time.perf_counter() > end)
+
+
+def drop_to_shown(window, path: Path, hover: float) -> float:
+    """Seconds from the drop of ``path`` to its top-5 painted in the prediction list."""
+    ctrl, zone = window.inference, window.inference.run.drop_zone
+    done: list[float] = []
+
+    def shown(result) -> None:
+        if result.name == path.name and not done:
+            ctrl.run.predictions.repaint()  # painted, not just scheduled
+            done.append(time.perf_counter())
+    ctrl.resultAdded.connect(shown)
+    try:
+        enter, drop, _mime = _events(path)
+        QApplication.sendEvent(zone, enter)
+        if hover:
+            end = time.perf_counter() + hover
+            _wait(lambda: time.perf_counter() > end)
+        start = time.perf_counter()
+        QApplication.sendEvent(zone, drop)
+        _wait(lambda: bool(done), signal=ctrl.resultAdded)
+    finally:
+        ctrl.resultAdded.disconnect(shown)
+    shown_list = ctrl.run.predictions
+    assert not shown_list.visibleRegion().isEmpty(), "the prediction list is scrolled out of view"
+    assert shown_list.rows() == ctrl.results[-1].top
+    return done[0] - start
+
+
+def lane_forward(pred, x, fresh_thread: bool = False) -> float:
+    """Seconds of one bare forward, run on the engine lane (or on a thread of its own)."""
+    out: list[float] = []
+
+    def job() -> None:
+        t = time.perf_counter()
+        pred.forward(x)
+        out.append(time.perf_counter() - t)
+    if fresh_thread:
+        th = threading.Thread(target=job)
+        th.start()
+        th.join()
+    else:
+        w = Worker(job)
+        finished = w.finished
+        w.start(lane=ENGINE_LANE)
+        _wait(lambda: bool(out), signal=finished)
+    return out[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print drop -> shown (hover / no hover) against the bare forward, per variant and photo size."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variants", nargs="+", default=["googlenet", "inception_v3"])
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--weights", nargs="+", default=["random", "checkpoint"], choices=["random", "checkpoint"],
+                    help="random init classifies in PyTorch; a checkpoint's weights in onnxruntime (the CPU default)")
+    args = ap.parse_args(argv)
+    print(f"drop on dropZone -> top-5 painted, CPU, batch 1, hover {HOVER_S * 1e3:.0f} ms, "
+          f"median of {args.repeats} interleaved runs")
+    print(f"{'variant':13} {'backend':12} {'photo':>10} {'forward':>8} {'hover drop':>11} {'overhead':>9} {'no hover':>9} "
+          f"{'overhead':>9} {'fresh-thread fwd':>17}")
+    with tempfile.TemporaryDirectory() as tmp:
+        photos = [make_photo(Path(tmp) / f"photo_{w}x{h}.jpg", w, h) for w, h in SIZES]
+        os.environ["INCEPTION_STUDIO_CACHE_DIR"] = tmp  # onnxruntime exports go here, not into the user's cache
+        for variant, weights in [(v, w) for v in args.variants for w in args.weights]:
+            window = create_main_window(variant, dialogs=False)
+            window.resize(1400, 900)
+            window.show()
+            ctrl = window.inference
+            if weights == "checkpoint":
+                path = Path(tmp) / f"{variant}.safetensors"
+                save_checkpoint(path, window.document.spec, build_model(window.document.spec))
+                ctrl.load_checkpoint(str(path))
+            else:
+                ctrl.build()
+            _wait(lambda: ctrl.predictor is not None and not ctrl.busy())
+            drop_to_shown(window, photos[0], 0.0)  # the first result brings the Run panel to the front, once
+            for photo in photos:
+                pred = ctrl.predictor
+                x = pred._batch([photo])
+                times: dict[str, list[float]] = {"forward": [], "hover": [], "cold": [], "fresh": []}
+                for i in range(args.repeats + 2):  # two warm-up rounds
+                    row = {}
+                    _idle(ctrl)
+                    row["forward"] = lane_forward(pred, x)
+                    _idle(ctrl)
+                    pred.images.clear()
+                    row["hover"] = drop_to_shown(window, photo, HOVER_S)
+                    _idle(ctrl)
+                    pred.images.clear()
+                    row["cold"] = drop_to_shown(window, photo, 0.0)
+                    _idle(ctrl)
+                    row["fresh"] = lane_forward(pred, x, fresh_thread=True)
+                    if i >= 2:
+                        for k, v in row.items():
+                            times[k].append(v)
+                t = {k: statistics.median(v) for k, v in times.items()}
+                w, h = SIZES[photos.index(photo)]
+                print(f"{variant:13} {pred.backend:12} {f'{w}x{h}':>10} {t['forward'] * 1e3:6.1f}ms {t['hover'] * 1e3:9.1f}ms "
+                      f"{100 * (t['hover'] / t['forward'] - 1):8.1f}% {t['cold'] * 1e3:7.1f}ms "
+                      f"{100 * (t['cold'] / t['forward'] - 1):8.1f}% {t['fresh'] * 1e3:15.1f}ms")
+            window.close()
+    Worker.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
