@@ -193,6 +193,18 @@ def _onnx_cache_path(spec: ArchSpec, model: nn.Module) -> Path:
     return user_cache_dir() / "onnx" / f"{spec.name}-{h.hexdigest()[:20]}.onnx"
 
 
+ONNX_CACHE_FILES = 8
+
+
+def prune_onnx_cache(folder: Path, limit: int = ONNX_CACHE_FILES, keep: Path | None = None) -> list[Path]:
+    """Delete all but the ``limit`` newest exports in ``folder`` (every training run adds one; ~26 MB for GoogLeNet)."""
+    files = sorted(folder.glob("*.onnx"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
+    gone = [f for f in files[limit:] if f != keep]
+    for f in gone:
+        f.unlink(missing_ok=True)
+    return gone
+
+
 # ----------------------------------------------------------------------------------- results
 @dataclass
 class ImageResult:
@@ -346,6 +358,7 @@ class Predictor:
         path = _onnx_cache_path(self.spec, self.model)
         if not path.is_file():
             export_onnx(self.model, self.spec, path)
+            prune_onnx_cache(path.parent, keep=path)
         return ort_session(path, threads=torch.get_num_threads())
 
     # ---- preprocessing ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ never against hard-coded numbers.
 from __future__ import annotations
 
 import json
+import os
 import struct
 import zlib
 from dataclasses import replace
@@ -404,6 +405,17 @@ def test_onnxruntime_backend_agrees_and_caches(ckpt, pred, tmp_path, monkeypatch
     auto = Predictor(ckpt, device="cpu")  # auto: trained weights on the CPU -> onnxruntime, from the cache
     assert auto.backend == "onnxruntime" and cached[0].stat().st_mtime_ns == stamp
     assert Predictor(tiny(), device="cpu").backend == "torch"  # random weights are never exported
+
+
+def test_onnx_cache_keeps_the_newest_exports(tmp_path):
+    for i in range(11):
+        f = tmp_path / f"m{i}.onnx"
+        f.write_bytes(b"x")
+        os.utime(f, ns=(i * 10**9, i * 10**9))
+    (tmp_path / "notes.txt").write_text("not ours")
+    gone = infer.prune_onnx_cache(tmp_path, limit=4, keep=tmp_path / "m2.onnx")
+    assert sorted(f.name for f in tmp_path.glob("*.onnx")) == ["m10.onnx", "m2.onnx", "m7.onnx", "m8.onnx", "m9.onnx"]
+    assert len(gone) == 6 and (tmp_path / "notes.txt").exists()
 
 
 def test_prefetched_drop_gives_the_cold_answer_without_decoding(ckpt, tmp_path, monkeypatch):
