@@ -38,7 +38,7 @@ from .loading import (
     resolve_weights,
     spec_for_weights,
 )
-from .prepare import ImagePrep
+from .prepare import CACHE_ITEMS, ImagePrep
 
 TopK = list[tuple[str, float]]
 BACKENDS = ("auto", "torch", "onnxruntime")
@@ -372,10 +372,9 @@ class Predictor:
             return image[0] if image.dim() == 4 else image
         return self.images.prepare(image).input
 
-    def prefetch(self, sources: Iterable[Any], cancel=None, limit: int | None = None) -> int:
+    def prefetch(self, sources: Iterable[Any], cancel=None, limit: int = CACHE_ITEMS // 2) -> int:
         """Decode and prepare image files (folders expanded) ahead of ``classify``; returns how many are ready."""
-        kw = {} if limit is None else {"limit": limit}
-        return self.images.prefetch(expand_sources(sources), cancel, **kw)
+        return self.images.prefetch(expand_sources(sources), cancel, limit)
 
     def _batch(self, images: Sequence[Any]) -> torch.Tensor:
         xs = [self.prepare(i) for i in images]

@@ -165,8 +165,7 @@ class ImagePrep:
                 if hit is not None:
                     self._cache.move_to_end(key)
                     return hit
-        with single_threaded():
-            prepared = self.from_image(self.load(source, name))
+        prepared = self.from_image(self.load(source, name))
         if key is not None:
             with self._lock:
                 self._cache[key] = prepared

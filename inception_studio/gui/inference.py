@@ -244,7 +244,6 @@ class InferenceController(QObject):
     # ---- images ----------------------------------------------------------------------------
     def hover(self, paths: list) -> None:
         """Image files or folders are being dragged over the window: decode them before they drop."""
-        paths = [p for p in paths if isinstance(p, str)]
         if self.predictor is None or not paths or paths == self._prefetching and self.busy("prefetch"):
             return
         self.end_hover()

@@ -315,16 +315,14 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
-            paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-            if images := [p for p in paths if not p.lower().endswith(".json")]:
+            if images := [p for p in _local_paths(event) if not p.lower().endswith(".json")]:
                 self.imagesHovered.emit(images)
 
     def dragLeaveEvent(self, event) -> None:
         self.hoverEnded.emit()
 
     def dropEvent(self, event) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        self.handle_dropped(paths)
+        self.handle_dropped(_local_paths(event))
         event.acceptProposedAction()
 
     def handle_dropped(self, paths: list[str]) -> None:
@@ -361,3 +359,8 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.session.timer.stop()
         event.accept()
+
+
+def _local_paths(event) -> list[str]:
+    """The local files a drag or drop event carries."""
+    return [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]

@@ -117,11 +117,12 @@ class DropZone(QFrame):
 
     def dragEnterEvent(self, event) -> None:
         mime = event.mimeData()
-        if local_paths(mime) or mime.hasImage():
+        paths = local_paths(mime)
+        if paths or mime.hasImage():
             event.acceptProposedAction()
             self._set_hover(True)
-            if local_paths(mime):
-                self.filesHovered.emit(local_paths(mime))
+            if paths:
+                self.filesHovered.emit(paths)
         else:
             event.ignore()
 
