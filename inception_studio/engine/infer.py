@@ -372,9 +372,35 @@ class Predictor:
             return image[0] if image.dim() == 4 else image
         return self.images.prepare(image).input
 
-    def prefetch(self, sources: Iterable[Any], cancel=None, limit: int = CACHE_ITEMS // 2) -> int:
-        """Decode and prepare image files (folders expanded) ahead of ``classify``; returns how many are ready."""
-        return self.images.prefetch(expand_sources(sources), cancel, limit)
+    def prefetch(self, sources: Iterable[Any], cancel=None, limit: int = CACHE_ITEMS // 2,
+                 classify: bool = False) -> int:
+        """Decode and prepare image files (folders expanded) ahead of ``classify``; returns how many are ready.
+
+        With ``classify`` each file is also run through the model, one at a time and in order: a later
+        ``classify`` of an unchanged file then answers from memory, without a forward pass (the GUI does
+        this while a drag hovers, so that a drop is answered at once). ``cancel`` is checked between files.
+        """
+        files = expand_sources(sources)
+        if not classify:
+            return self.images.prefetch(files, cancel, limit)
+        ready = 0
+        for src in files:
+            if ready >= limit or (cancel is not None and cancel()):
+                break
+            if not isinstance(src, (str, os.PathLike)):
+                continue
+            try:
+                prepared = self.images.prepare(src)
+            except ImageError:
+                continue
+            if self.images.attached(prepared) is None:  # kept with the prepared file, and forgotten with it
+                self.images.attach(prepared, self.probabilities([prepared.input])[0])
+            ready += 1
+        return ready
+
+    def answered(self, source: Any) -> bool:
+        """Whether ``classify`` would answer the file ``source`` from memory (it was classified ahead, unchanged)."""
+        return self.images.cached(source) and self.images.attached(self.images.prepare(source)) is not None
 
     def _batch(self, images: Sequence[Any]) -> torch.Tensor:
         xs = [self.prepare(i) for i in images]
@@ -431,8 +457,8 @@ class Predictor:
         """Classify many images, yielding one ImageResult per source; a bad file yields its error, not a raise.
 
         A source is a path, bytes, PIL image or tensor, or a (display name, source) pair. Files prepared
-        before (``prefetch``, an earlier call) and unchanged since are not decoded again unless ``use_cache``
-        is False.
+        before (``prefetch``, an earlier call) and unchanged since are not decoded again, and files that
+        ``prefetch(classify=True)`` classified are not run again, unless ``use_cache`` is False.
         """
         pending: list[ImageResult] = []
 
@@ -455,7 +481,16 @@ class Predictor:
             except ImageError as exc:
                 yield ImageResult(name, src, error=str(exc))
                 continue
-            pending.append(ImageResult(name, src, thumbnail=ready.thumbnail, preview=ready.preview, input=ready.input))
+            result = ImageResult(name, src, thumbnail=ready.thumbnail, preview=ready.preview, input=ready.input)
+            probs = self.images.attached(ready) if use_cache else None
+            if probs is not None:  # classified ahead: answer now, after the images before it
+                yield from flush()
+                result.top = topk_of(probs, self.class_names, topk or self.topk)
+                if not keep_inputs:
+                    result.input = None
+                yield result
+                continue
+            pending.append(result)
             if len(pending) >= batch_size:
                 yield from flush()
         yield from flush()

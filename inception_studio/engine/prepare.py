@@ -83,6 +83,7 @@ class ImagePrep:
         self._scale = 1.0 / std255  # (x - mean) / std as one fused x * scale + shift
         self._shift = -torch.tensor(preprocess.channel_mean).view(c, 1, 1) * 255 / std255
         self._cache: OrderedDict[tuple, Prepared] = OrderedDict()
+        self._attached: dict[int, tuple[Prepared, Any]] = {}  # id(cached Prepared) -> (it, what was attached)
         self._cache_items = cache_items
         self._lock = threading.Lock()
 
@@ -168,10 +169,25 @@ class ImagePrep:
         prepared = self.from_image(self.load(source, name))
         if key is not None:
             with self._lock:
+                old = self._cache.pop(key, None)
+                if old is not None:
+                    self._attached.pop(id(old), None)
                 self._cache[key] = prepared
                 while len(self._cache) > self._cache_items:
-                    self._cache.popitem(last=False)
+                    self._attached.pop(id(self._cache.popitem(last=False)[1]), None)
         return prepared
+
+    def attach(self, prepared: Prepared, value: Any) -> None:
+        """Keep ``value`` with a cached Prepared for as long as the cache keeps it (nothing if it is not cached)."""
+        with self._lock:
+            if any(p is prepared for p in self._cache.values()):
+                self._attached[id(prepared)] = (prepared, value)
+
+    def attached(self, prepared: Prepared) -> Any:
+        """What was attached to ``prepared`` (None if nothing, or if the cache has let it go since)."""
+        with self._lock:
+            hit = self._attached.get(id(prepared))
+            return hit[1] if hit is not None and hit[0] is prepared else None
 
     def cached(self, source: Any) -> bool:
         """Whether ``source`` (a file) is prepared and unchanged since."""
@@ -199,6 +215,7 @@ class ImagePrep:
         """Forget every prepared image."""
         with self._lock:
             self._cache.clear()
+            self._attached.clear()
 
 
 def _hwc3(t: torch.Tensor) -> np.ndarray:

@@ -245,6 +245,12 @@ def add_menus(window, ctrl) -> None:
     model.addAction("Use random weights", ctrl.use_random).setObjectName("randomWeightsAction")
     model.addSeparator()
     model.addAction("Open images…", ctrl.open_images).setObjectName("openImagesAction")
+    ahead = model.addAction("Classify while dragging")
+    ahead.setObjectName("answerAheadAction")
+    ahead.setCheckable(True)
+    ahead.setChecked(ctrl.answer_ahead)
+    ahead.setToolTip("Run the model on dragged image files before they are dropped, so a drop is answered at once")
+    ahead.toggled.connect(ctrl.set_answer_ahead)
     paste = model.addAction("Classify pasted image", ctrl.paste)
     paste.setObjectName("pasteImageAction")
     paste.setShortcut(QKeySequence.StandardKey.Paste)  # text fields keep Ctrl+V for themselves

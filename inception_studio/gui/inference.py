@@ -4,8 +4,9 @@
 File → Export ONNX… and the Model menu. ``InferenceController`` binds the panels to the SpecDocument
 and runs every engine call (build, classify, feature maps, Grad-CAM, export) in order on one worker
 lane, the "engine" thread (torch's thread pools stay with one thread; see gui/workers.py); the GUI
-thread only draws results and never runs torch. Image files dragged over the window are decoded while
-the drag hovers, so a drop only waits for the forward pass. Errors arrive as one line and are shown
+thread only draws results and never runs torch. Image files dragged over the window are decoded and
+classified while the drag hovers, so a drop is answered at once (Model → Classify while dragging; when
+off, they are only decoded and a drop waits for the forward pass). Errors arrive as one line and are shown
 in the panel and status bar.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .device_bar import (
 from .document import LoadedModel
 from .feature_maps import FeatureMapPanel
 from .predictions import RunPanel, ask_images, local_paths, qimage_to_pil
-from .settings import value
+from .settings import set_value, value
 from .workers import ENGINE_LANE, Worker
 
 if TYPE_CHECKING:
@@ -55,7 +56,9 @@ def _list_devices():
 class InferenceController(QObject):
     """Binds the Run and Feature-maps panels to a SpecDocument; runs the engine on worker threads."""
 
-    resultAdded = Signal(object)  # engine.infer.ImageResult
+    firstAnswer = Signal()  # the first image of a new set is about to be shown (install raises the Run dock)
+    answerShown = Signal(object)  # engine.infer.ImageResult: a new drop's top-k is painted (thumbnail, preview follow)
+    resultAdded = Signal(object)  # engine.infer.ImageResult, in results and the strip
     modelReady = Signal(object)  # engine.infer.Predictor
     featuresShown = Signal(object)  # engine.infer.NodeView
     exportFinished = Signal(object)  # engine.export.ExportReport
@@ -78,7 +81,10 @@ class InferenceController(QObject):
         self._own_model = None
         self._generation = 0
         self._show_next = False  # the next result is the first of a new drop: show it
+        self._answered = None  # the result whose top-k the prediction list shows already
         self._features_due = False  # a feature-map refresh is scheduled for after the next paint
+        # While a drag hovers, classify its files too (not just decode them): the drop is then answered at once.
+        self.answer_ahead = value("run/answerAhead", True) not in (False, "false", "0", 0)
         self._prefetch: Worker | None = None
         self._prefetching: list = []
         bar = run_panel.device_bar
@@ -176,6 +182,7 @@ class InferenceController(QObject):
         """Forget the images shown (not the model)."""
         self._generation += 1  # results still on their way belong to what was cleared
         self.sources, self.results, self.errors, self._waiting = [], [], [], []
+        self._answered = None
         self.run.show_errors([])
         self.run.strip.clear()
         self.run.preview.set_image(None)
@@ -243,13 +250,18 @@ class InferenceController(QObject):
 
     # ---- images ----------------------------------------------------------------------------
     def hover(self, paths: list) -> None:
-        """Image files or folders are being dragged over the window: decode them before they drop."""
+        """Image files or folders are being dragged over the window: decode (and classify) them before they drop."""
         if self.predictor is None or not paths or paths == self._prefetching and self.busy("prefetch"):
             return
         self.end_hover()
-        p, self._prefetching = self.predictor, paths
-        self._prefetch = self._start("prefetch", Worker(lambda should_stop: p.prefetch(paths, cancel=should_stop)),
-                                     None, lambda _m: None)
+        p, self._prefetching, ahead = self.predictor, paths, self.answer_ahead
+        job = Worker(lambda should_stop: p.prefetch(paths, cancel=should_stop, classify=ahead))
+        self._prefetch = self._start("prefetch", job, None, lambda _m: None)
+
+    def set_answer_ahead(self, on: bool) -> None:
+        """Model → Classify while dragging: whether a hovering drag's files are classified before the drop."""
+        self.answer_ahead = bool(on)
+        set_value("run/answerAhead", self.answer_ahead)
 
     def end_hover(self) -> None:
         """The drag left or dropped: stop decoding ahead (what is decoded stays ready)."""
@@ -265,8 +277,10 @@ class InferenceController(QObject):
         self.end_hover()
         if self.predictor is None or self.busy("classify"):
             self._waiting += items
-            if self.predictor is None and not self.busy("build"):
-                self.build()
+            if self.predictor is None:
+                self.run.drop_zone.settle()  # a build comes first: no answer soon
+                if not self.busy("build"):
+                    self.build()
             return
         self.sources += items
         self._show_next = True
@@ -276,21 +290,36 @@ class InferenceController(QObject):
                     lambda r: self._on_result(r) if gen == self._generation else None)
 
     def _on_result(self, result: infer.ImageResult) -> None:
+        """One image classified. The first of a new drop gets its top-k painted before anything else is
+        touched (thumbnail, preview, feature maps), so that the answer is on screen as early as it can be."""
         if not result.ok:
             self.errors.append(result.error)
             self.run.show_errors(self.errors)
             self._say(result.error, error=True)
             return
+        first = self._show_next or self.run.strip.currentRow() < 0
+        if first:
+            self._show_next = False
+            if not self.results:
+                self.firstAnswer.emit()
+            self._answered = result
+            shown = self.run.predictions
+            if shown.visibleRegion().isEmpty():
+                _scroll_into_view(shown)  # the Run panel may be scrolled in a short dock
+            shown.show_top(result.name, result.top, now=True)  # painted before this returns
+            self.answerShown.emit(result)
         self.results.append(result)
         self.run.strip.add_image(result.name, result.thumbnail, str(result.source) if isinstance(result.source, str)
                                  else result.name)
-        if self._show_next or self.run.strip.currentRow() < 0:  # a new drop shows its first image
-            self._show_next = False
+        if first:
             self.run.strip.setCurrentRow(len(self.results) - 1)
-            _scroll_into_view(self.run.predictions)  # the Run panel may be scrolled in a short dock
+            self.run.predictions.describe()
+            _scroll_into_view(self.run.predictions)  # all of it, not just some rows
+            self.run.drop_zone.settle()
         self.resultAdded.emit(result)
 
     def _on_classified(self, _out) -> None:
+        self.run.drop_zone.settle()  # also when nothing was classified (bad files only)
         if self._waiting:
             items, self._waiting = self._waiting, []
             self.add_sources(items)
@@ -321,7 +350,9 @@ class InferenceController(QObject):
         if not 0 <= row < len(self.results) or self.predictor is None:
             return
         r = self.results[row]
-        self.run.predictions.show_top(r.name, r.top)  # the answer first
+        if r is not self._answered:  # a new drop's answer is shown already
+            self._answered = r
+            self.run.predictions.show_top(r.name, r.top)
         self.run.preview.set_image(r.preview)  # made on the engine lane: no torch on the GUI thread
         self.run.preview.set_cam(None)
         # Feature maps after the answer is painted: their job would compete with the paint for the cores.
@@ -433,13 +464,12 @@ def install(window) -> InferenceController:
             window.tabifyDockWidget(getattr(window, beside), dock)
         dock.show()  # a dock added to a window that is already shown starts hidden
 
-    def first_result(_r) -> None:
-        if len(ctrl.results) == 1:  # show the answer without the user hunting for tabs, once
-            run_dock.raise_()
-            maps_dock.raise_()
-            if maps_dock.height() < 360:
-                window.resizeDocks([maps_dock], [360], Qt.Orientation.Vertical)
-    ctrl.resultAdded.connect(first_result)
+    def first_result() -> None:  # show the answer without the user hunting for tabs, once per set of images
+        run_dock.raise_()
+        maps_dock.raise_()
+        if maps_dock.height() < 360:
+            window.resizeDocks([maps_dock], [360], Qt.Orientation.Vertical)
+    ctrl.firstAnswer.connect(first_result)
     window.imagesDropped.connect(ctrl.add_sources)
     window.imagesHovered.connect(ctrl.hover)
     window.hoverEnded.connect(ctrl.end_hover)

@@ -441,6 +441,30 @@ def test_prefetched_drop_gives_the_cold_answer_without_decoding(ckpt, tmp_path, 
         assert x.is_contiguous(memory_format=torch.channels_last) if backend == "torch" else x.is_contiguous()
 
 
+def test_classified_ahead_answers_without_a_forward_and_keeps_order(ckpt, tmp_path, monkeypatch):
+    """What the GUI does while a drag hovers: prefetch(classify=True); classify then runs only the rest."""
+    monkeypatch.setenv("INCEPTION_STUDIO_CACHE_DIR", str(tmp_path))
+    for backend in ("torch", "onnxruntime"):
+        p = Predictor(ckpt, device="cpu", backend=backend)
+        cold = list(p.classify(GOOD[:4], use_cache=False, topk=3))
+        assert p.prefetch([GOOD[1], BAD[0], GOOD[3]], classify=True) == 2  # the bad file is skipped
+        assert p.answered(GOOD[1]) and p.answered(GOOD[3]) and not p.answered(GOOD[0])
+        batches = []
+        with monkeypatch.context() as m:
+            forward = p.forward
+            m.setattr(p, "forward", lambda x: (batches.append(len(x)), forward(x))[1])
+            warm = list(p.classify(GOOD[:4], topk=3, batch_size=4))
+            again = list(p.classify(GOOD[1:2], use_cache=False))
+        assert [r.name for r in warm] == [f.name for f in GOOD[:4]]
+        assert sorted(batches) == [1, 1, 1]  # GOOD[0] and GOOD[2] around the answered ones; use_cache=False runs
+        for a, b in zip(cold, warm):
+            assert [n for n, _ in a.top] == [n for n, _ in b.top]
+            assert np.allclose([q for _, q in a.top], [q for _, q in b.top], atol=1e-5)
+        assert [n for n, _ in again[0].top][:3] == [n for n, _ in cold[1].top]
+        p.images.clear()  # forgotten with the prepared image
+        assert not p.answered(GOOD[1])
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_gpu_path_channels_last_autocast(ckpt, pred):
     gpu = Predictor(ckpt, device="cuda")

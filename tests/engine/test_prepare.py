@@ -121,3 +121,30 @@ def test_single_threaded_restores_the_thread_count():
     with pytest.raises(RuntimeError), single_threaded():
         raise RuntimeError("boom")
     assert torch.get_num_threads() == n
+
+
+def test_what_is_attached_lives_as_long_as_the_cached_file(tmp_path):
+    small = ImagePrep(Preprocess(32, 1.0), cache_items=2)
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"{i}.png")
+        shutil.copy(GOOD[i], files[-1])
+    a = small.prepare(files[0])
+    small.attach(a, "answer a")
+    assert small.attached(small.prepare(files[0])) == "answer a"
+    loose = small.prepare(GOOD[0], use_cache=False)  # not cached: nothing can be attached to it
+    small.attach(loose, "x")
+    assert small.attached(loose) is None
+    # the file changes: its new Prepared has nothing attached
+    shutil.copy(GOOD[1], files[0])
+    os.utime(files[0], ns=(10**18, 10**18))
+    assert small.attached(small.prepare(files[0])) is None
+    b = small.prepare(files[1])
+    small.attach(b, "answer b")
+    small.prepare(files[2])  # the cache holds two: files[0] goes, files[1] stays
+    assert small.attached(small.prepare(files[1])) == "answer b"
+    small.prepare(files[0]), small.prepare(files[2])  # now files[1] is the oldest and goes
+    assert small.attached(b) is None and len(small._attached) == 0
+    small.attach(small.prepare(files[2]), "c")
+    small.clear()
+    assert small._attached == {}

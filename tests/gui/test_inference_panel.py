@@ -6,7 +6,9 @@ the engine's own answers for the same image and model.
 """
 from __future__ import annotations
 
+import os
 import threading
+import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -99,14 +101,14 @@ def test_dropping_files_shows_top5_and_names_bad_files(qtbot, panels):
     expected = ctrl.predictor.predict(GOOD[0])  # the engine's own answer for the image on screen
     assert [n for n, _ in shown] == [n for n, _ in expected]
     assert np.allclose([p for _, p in shown], [p for _, p in expected], atol=1e-5)
-    assert run.predictions.title.text() == GOOD[0].name
+    assert run.predictions.title() == GOOD[0].name
     text = run.errors.text()
     for bad in BAD:
         assert bad.name + ": " in text
     assert run.errors.isVisible() and "\n" in text
     # switching thumbnails switches predictions
     run.strip.setCurrentRow(3)
-    assert run.predictions.title.text() == GOOD[3].name
+    assert run.predictions.title() == GOOD[3].name
     assert [n for n, _ in run.predictions.rows()] == [n for n, _ in ctrl.predictor.predict(GOOD[3])]
 
 
@@ -157,14 +159,105 @@ def test_a_new_drop_shows_its_first_image(qtbot, panels):
     drop(qtbot, run.drop_zone, [GOOD[4], GOOD[5]])
     qtbot.waitUntil(lambda: len(ctrl.results) == 3, timeout=WAIT)
     settle(qtbot, ctrl)
-    assert run.strip.currentRow() == 1 and run.predictions.title.text() == GOOD[4].name
+    assert run.strip.currentRow() == 1 and run.predictions.title() == GOOD[4].name
     assert [n for n, _ in run.predictions.rows()] == [n for n, _ in ctrl.predictor.predict(GOOD[4])]
     # the preview is the model's input crop, made on the engine thread
     assert np.array_equal(run.preview.image.image, ctrl.results[1].preview)
 
 
+def test_a_drop_is_answered_first_then_the_rest_of_the_panel(qtbot, panels):
+    """The top-5 is painted before the thumbnail, preview and feature maps are touched; the lit drop zone
+    goes back to normal once the answer is shown."""
+    _doc, run, _maps, ctrl = panels
+    drop(qtbot, run.drop_zone, [GOOD[0]])
+    qtbot.waitUntil(lambda: len(ctrl.results) == 1, timeout=WAIT)
+    settle(qtbot, ctrl)
+    seen = []
+
+    def answered(result) -> None:  # at this moment: the rows are up and painted, the strip not updated yet
+        seen.append((result.name, run.predictions.rows() == result.top, run.predictions.title(),
+                     run.strip.count(), run.drop_zone.property("hover"), len(ctrl.results)))
+    ctrl.answerShown.connect(answered)
+    with qtbot.waitSignal(ctrl.resultAdded, timeout=WAIT):
+        drop(qtbot, run.drop_zone, [GOOD[3], GOOD[4]])
+        assert run.drop_zone.property("hover") is True  # lit while the drop is being classified
+    settle(qtbot, ctrl)
+    assert seen == [(GOOD[3].name, True, GOOD[3].name, 1, True, 1)]  # once per drop, for its first image
+    assert run.strip.count() == 3 and run.strip.currentRow() == 1
+    assert run.drop_zone.property("hover") is False
+    assert "\t" in run.predictions.accessibleDescription()  # screen readers get the rows afterwards
+
+
+def test_a_drop_right_after_a_drop_is_classified_too(qtbot, panels):
+    _doc, run, _maps, ctrl = panels
+    drop(qtbot, run.drop_zone, [GOOD[0]])
+    qtbot.waitUntil(lambda: len(ctrl.results) == 1, timeout=WAIT)
+    settle(qtbot, ctrl)
+    with qtbot.waitSignal(ctrl.answerShown, timeout=WAIT):
+        drop(qtbot, run.drop_zone, [GOOD[1]])
+    drop(qtbot, run.drop_zone, [GOOD[2]])  # while the last one is still classifying or just answered
+    qtbot.waitUntil(lambda: len(ctrl.results) == 3, timeout=WAIT)
+    settle(qtbot, ctrl)
+    assert [r.name for r in ctrl.results] == [GOOD[0].name, GOOD[1].name, GOOD[2].name]
+    assert run.predictions.title() == GOOD[2].name and run.strip.currentRow() == 2
+
+
+def test_a_drop_nobody_answers_stops_lighting_the_zone(qtbot):
+    from inception_studio.gui.predictions import DropZone
+    zone = DropZone()
+    qtbot.addWidget(zone)
+    zone._settle.setInterval(50)
+    got = []
+    zone.filesDropped.connect(got.append)
+    drop(qtbot, zone, [GOOD[0]])
+    assert got == [[str(GOOD[0])]] and zone.property("hover") is True
+    qtbot.waitUntil(lambda: zone.property("hover") is False, timeout=2000)
+    drag_enter(zone, [GOOD[1]])  # a new drag hovering: an old answer must not switch its border off
+    zone.settle()
+    assert zone.property("hover") is True
+
+
+def test_hovering_classifies_ahead_and_the_drop_is_answered_from_it(qtbot, panels, monkeypatch, tmp_path):
+    _doc, run, _maps, ctrl = panels
+    assert ctrl.answer_ahead  # the default
+    with qtbot.waitSignal(ctrl.modelReady, timeout=WAIT):
+        run.device_bar.build_button.click()
+    settle(qtbot, ctrl)
+    p = ctrl.predictor
+    drag_enter(run.drop_zone, GOOD[1:3])
+    qtbot.waitUntil(lambda: all(p.answered(f) for f in GOOD[1:3]), timeout=WAIT)
+    settle(qtbot, ctrl)
+    forwards, forward = [], p.forward
+    monkeypatch.setattr(p, "forward", lambda x: (forwards.append(len(x)), forward(x))[1])
+    drop(qtbot, run.drop_zone, GOOD[1:4])  # the third file was not hovered: it is classified at the drop
+    qtbot.waitUntil(lambda: len(ctrl.results) == 3, timeout=WAIT)
+    settle(qtbot, ctrl)
+    assert forwards == [1]
+    cold = list(p.classify(GOOD[1:4], use_cache=False))
+    for shown, ref in zip(ctrl.results, cold):
+        assert [n for n, _ in shown.top] == [n for n, _ in ref.top]
+        assert np.allclose([q for _, q in shown.top], [q for _, q in ref.top], atol=1e-5)
+    assert run.predictions.rows() == ctrl.results[0].top
+    # a file that changed after it was classified ahead is classified again, as it is now
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(GOOD[1].read_bytes())
+    drag_enter(run.drop_zone, [photo])
+    qtbot.waitUntil(lambda: p.answered(photo), timeout=WAIT)
+    settle(qtbot, ctrl)
+    photo.write_bytes(GOOD[5].read_bytes())
+    os.utime(photo, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert not p.answered(photo)
+    forwards.clear()
+    drop(qtbot, run.drop_zone, [photo])
+    qtbot.waitUntil(lambda: len(ctrl.results) == 4, timeout=WAIT)
+    settle(qtbot, ctrl)
+    assert forwards == [1]
+    assert [n for n, _ in ctrl.results[-1].top] == [n for n, _ in p.predict(GOOD[5])]
+
+
 def test_hovering_decodes_ahead_and_the_drop_uses_it(qtbot, panels, monkeypatch):
     _doc, run, _maps, ctrl = panels
+    ctrl.answer_ahead = False  # Model → Classify while dragging, off: decoding ahead only
     with qtbot.waitSignal(ctrl.modelReady, timeout=WAIT):
         run.device_bar.build_button.click()
     settle(qtbot, ctrl)
