@@ -314,7 +314,8 @@ class InferenceController(QObject):
         if first:
             self.run.strip.setCurrentRow(len(self.results) - 1)
             self.run.predictions.describe()
-            _scroll_into_view(self.run.predictions)  # all of it, not just some rows
+            # All of it, not just some rows, once the layout has settled (the dock may just have been raised).
+            QTimer.singleShot(0, lambda: _scroll_into_view(self.run.predictions) if isValid(self.run) else None)
             self.run.drop_zone.settle()
         self.resultAdded.emit(result)
 
