@@ -264,7 +264,7 @@ class InferenceController(QObject):
         set_value("run/answerAhead", self.answer_ahead)
 
     def end_hover(self) -> None:
-        """The drag left or dropped: stop decoding ahead (what is decoded stays ready)."""
+        """The drag left or dropped: stop working ahead (what is decoded or classified stays ready)."""
         if self._prefetch is not None:
             self._prefetch.cancel()
             self._prefetch, self._prefetching = None, []
