@@ -196,8 +196,11 @@ class ImagePrep:
             return key is not None and key in self._cache
 
     def prefetch(self, sources: Iterable[Any], cancel: Callable[[], bool] | None = None,
-                 limit: int = CACHE_ITEMS // 2) -> int:
-        """Prepare up to ``limit`` image files ahead of use (bad files are skipped); returns how many are ready."""
+                 limit: int = CACHE_ITEMS // 2, then: Callable[[Prepared], None] | None = None) -> int:
+        """Prepare up to ``limit`` image files ahead of use (bad files are skipped); returns how many are ready.
+
+        ``then(prepared)`` runs on each file as soon as it is prepared, before the next one is decoded.
+        """
         ready = 0
         for src in sources:
             if ready >= limit or (cancel is not None and cancel()):
@@ -205,9 +208,11 @@ class ImagePrep:
             if _cache_key(src) is None:
                 continue
             try:
-                self.prepare(src)
+                prepared = self.prepare(src)
             except ImageError:
                 continue
+            if then is not None:
+                then(prepared)
             ready += 1
         return ready
 

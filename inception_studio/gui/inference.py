@@ -33,7 +33,7 @@ from .settings import set_value, value
 from .workers import ENGINE_LANE, Worker
 
 if TYPE_CHECKING:
-    from ..engine import infer
+    from ..engine import infer, jobs
     from ..engine.loading import WeightsChoice
 
 
@@ -41,6 +41,11 @@ if TYPE_CHECKING:
 def _infer():
     from ..engine import infer
     return infer
+
+
+def _jobs():
+    from ..engine import jobs
+    return jobs
 
 
 def _choice():
@@ -60,7 +65,7 @@ class InferenceController(QObject):
     answerShown = Signal(object)  # engine.infer.ImageResult: a new drop's top-k is painted (thumbnail, preview follow)
     resultAdded = Signal(object)  # engine.infer.ImageResult, in results and the strip
     modelReady = Signal(object)  # engine.infer.Predictor
-    featuresShown = Signal(object)  # engine.infer.NodeView
+    featuresShown = Signal(object)  # engine.jobs.NodeView
     exportFinished = Signal(object)  # engine.export.ExportReport
     failed = Signal(str)
 
@@ -144,7 +149,7 @@ class InferenceController(QObject):
         bar.set_weights_label(self.weights_choice.label)
         bar.begin(f"building {self.document.spec.name} on {bar.device_id()}…")
         w = self._weights or self.weights_choice
-        self._start_build(Worker(_infer().build_predictor, self.document.spec, bar.device_id(), w))
+        self._start_build(Worker(_jobs().build_predictor, self.document.spec, bar.device_id(), w))
 
     def _start_build(self, worker: Worker) -> None:
         bar = self.run.device_bar
@@ -193,7 +198,7 @@ class InferenceController(QObject):
         if self.built is None or self.busy("build"):
             return
         self.run.device_bar.begin(f"moving the model to {device}…")
-        self._start_build(Worker(_infer().move_built, self.built, device))
+        self._start_build(Worker(_jobs().move_built, self.built, device))
 
     def _on_spec(self, spec) -> None:
         if self.predictor is not None and spec != self.predictor.spec:
@@ -381,9 +386,9 @@ class InferenceController(QObject):
             self._feature_again = True
             return
         p = self.predictor
-        t = _infer().node_target(p.spec, self.document.selection)
+        t = _jobs().node_target(p.spec, self.document.selection)
         cam = t.cam_module if self.run.gradcam_toggle.isChecked() else None
-        worker = Worker(_infer().inspect_node, p, r.input, t.module, t.branches, cam)
+        worker = Worker(_jobs().inspect_node, p, r.input, t.module, t.branches, cam)
         self._start("features", worker, lambda view: self._show_view(view, t) if p is self.predictor
                     else self._feature_done(), self._on_feature_failed)
 
@@ -397,7 +402,7 @@ class InferenceController(QObject):
         self._say(message, error=True)
         self._feature_done()
 
-    def _show_view(self, view: infer.NodeView, t: infer.NodeTarget) -> None:
+    def _show_view(self, view: jobs.NodeView, t: jobs.NodeTarget) -> None:
         if view.maps is not None:
             self.features.show_maps(t.title, view.maps)
         else:
@@ -420,7 +425,7 @@ class InferenceController(QObject):
         loaded = self.document.model
         spec = loaded.spec if loaded is not None else self.document.spec
         model = loaded.model if loaded is not None else None
-        job = (lambda: _infer().export_copy(model if model is not None else build_model(spec), spec, path))
+        job = (lambda: _jobs().export_copy(model if model is not None else build_model(spec), spec, path))
         self.run.device_bar.begin(f"exporting {Path(path).name}…")
         self._start("build", Worker(job), self._on_exported, self._on_build_failed)
 

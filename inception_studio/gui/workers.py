@@ -50,21 +50,12 @@ from ..errors import StudioError
 ENGINE_LANE = "engine"  # the one thread for engine work that drives torch (build, classify, feature maps)
 
 
-_takes_should_stop: dict[Any, bool] = {}  # code object -> answer (a drop makes a worker per lambda; same code)
-
-
 def _accepts_should_stop(fn: Callable) -> bool:
-    code = getattr(fn, "__code__", None)
-    if code is not None and code in _takes_should_stop:
-        return _takes_should_stop[code]
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return False
-    answer = any(p.name == "should_stop" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-    if code is not None and not hasattr(fn, "__wrapped__"):
-        _takes_should_stop[code] = answer
-    return answer
+    return any(p.name == "should_stop" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def describe_error(exc: BaseException) -> str:

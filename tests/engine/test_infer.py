@@ -25,7 +25,7 @@ from inception_studio.core.build import build_model
 from inception_studio.core.graph import build_graph
 from inception_studio.core.presets import get_spec
 from inception_studio.engine import device as D
-from inception_studio.engine import infer
+from inception_studio.engine import infer, jobs
 from inception_studio.engine.data import Preprocess, load_image
 from inception_studio.engine.infer import (
     BuildEvent,
@@ -289,12 +289,12 @@ def test_gradcam_matches_a_manual_computation(pred, plain):
 
 
 def test_node_target_and_inspect(pred):
-    t = infer.node_target(pred.spec, "b:inception3a/br2/1")
+    t = jobs.node_target(pred.spec, "b:inception3a/br2/1")
     assert t.module.endswith("inception3a.branch2.1") and not t.branches
     assert t.cam_module == "stages.inception_3.inception3a"
-    port = infer.node_target(pred.spec, "b:inception3a/in")  # a port has no module: the last block instead
+    port = jobs.node_target(pred.spec, "b:inception3a/in")  # a port has no module: the last block instead
     assert port.module == pred.last_block_path() and "showing the last block" in port.title
-    view = infer.inspect_node(pred, GOOD[0], "stages.inception_3.inception3a", branches=True, cam_module="")
+    view = jobs.inspect_node(pred, GOOD[0], "stages.inception_3.inception3a", branches=True, cam_module="")
     assert view.maps.shape[0] == sum(m.shape[0] for m in [pred.feature_maps(GOOD[0], [
         f"stages.inception_3.inception3a.branch{j}"])[f"stages.inception_3.inception3a.branch{j}"] for j in range(4)])
     assert len(view.branches) == 4 and view.cam.shape == (64, 64) and view.cam_module == pred.last_block_path()
