@@ -15,18 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from _util import interleaved  # noqa: E402
 
+from inception_studio.core.sources import SOURCES  # noqa: E402
 from inception_studio.core.weights import import_reference  # noqa: E402
-
-
-def reference(source: str):
-    if source == "torchvision:googlenet":
-        import torchvision
-        return torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=True)
-    if source == "torchvision:inception_v3":
-        import torchvision
-        return torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=True)
-    import timm
-    return timm.create_model(source.split(":")[1], pretrained=False)
 
 
 def main() -> None:
@@ -38,8 +28,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(f"CPU, {args.threads} threads, batch {args.batch}, median of {args.repeats} interleaved runs")
     print(f"{'model':28} {'ours ms':>9} {'ref ms':>9} {'ratio':>7}")
-    for source in ("torchvision:googlenet", "torchvision:inception_v3", "timm:inception_v4", "timm:inception_resnet_v2"):
-        ref = reference(source).eval()
+    for source, record in SOURCES.items():
+        ref = record.reference_model(aux=False, init=True).eval()  # torchvision's / timm's own module
         ours = import_reference(source, ref.state_dict()).eval()
         size = ours.spec.input_size
         x = torch.randn(args.batch, 3, size, size)

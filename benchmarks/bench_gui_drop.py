@@ -46,7 +46,7 @@ from PySide6.QtWidgets import QApplication
 from inception_studio.core.build import build_model
 from inception_studio.core.weights import save_checkpoint
 from inception_studio.gui.app import create_main_window
-from inception_studio.gui.workers import ENGINE_LANE, Worker
+from inception_studio.gui.shared.workers import ENGINE_LANE, Worker
 
 HOVER_S = 0.100
 
@@ -100,7 +100,8 @@ def drop_to_shown(window, path: Path, hover: float) -> float:
     The clock stops at ``answerShown``, which the app emits after it repainted the prediction list; the
     bench checks that the bars were painted by then, and that the list shows this file's top-5.
     """
-    ctrl, zone = window.inference, window.inference.run.drop_zone
+    ctrl = window.panels.feature("inference")
+    zone = ctrl.run.drop_zone
     done: list[float] = []
     paints: list[int] = []
 
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             window = create_main_window(variant, dialogs=False)
             window.resize(1400, 900)
             window.show()
-            ctrl = window.inference
+            ctrl = window.panels.feature("inference")
             if weights == "checkpoint":
                 path = Path(tmp) / f"{variant}.safetensors"
                 save_checkpoint(path, window.document.spec, build_model(window.document.spec))

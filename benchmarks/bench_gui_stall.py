@@ -1,59 +1,95 @@
-"""Longest GUI event-loop stall while training, against the same window idle.
+"""Longest GUI event-loop gap during each long job, against the same window idle (measured in the same run).
 
-An offscreen main window with the Train panel trains a small model on the demo data (live plots,
-feature maps of a selected block every 10 steps, status bar). A QTimer firing every 10 ms records
-the gap between its ticks; a gap is how long the event loop could not run. As the peer, the same
-timer first runs for a few seconds with the window idle. Target: longest gap while training < 50 ms.
+An offscreen main window with every panel (the app as a user has it) runs, one after another:
+
+- ``train-demo``: Demo data, then Train with the form as the Demo leaves it (auto recipe, "Small model
+  for the CPU"), live plots, feature maps of block 3a every 10 steps, status bar; ends when the trained
+  model is installed and the Run panel has prepared it (that is part of finishing a run);
+- ``train-small``: the same at the small-model settings of the issue (x0.25, 96 px, batch 32, 8 epochs);
+- ``build``: Model -> Build model (random weights) of the window's variant;
+- ``classify``: a folder of demo images dropped on the Run panel;
+- ``features``: feature maps for a shown image, the graph selection moving over blocks;
+- ``gradcam``: the same with Grad-CAM on;
+- ``export``: File -> Export ONNX (trained weights, or random ones).
+
+A QTimer firing every 10 ms records the gap between its ticks: how long the event loop could not run.
+Each job prints its longest gap, p99, median and the number of gaps over 33 ms (two frames); the peer is
+the idle window, recorded first. Target: longest gap < 33 ms in every job (goal 16 ms).
+
+``--diagnose FILE`` writes every thread's stack to FILE each time the event loop is held longer than
+40 ms (faulthandler, no GIL needed), to see what held it.
+
+    python benchmarks/bench_gui_stall.py [--jobs train-demo,build,...] [--variant googlenet]
 """
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("INCEPTION_STUDIO_NO_DIALOGS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import tempfile  # noqa: E402
-
 os.environ.setdefault("INCEPTION_STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="stall-config-"))
 
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
 from inception_studio.gui.app import ensure_app  # noqa: E402
 
+JOBS = ("train-demo", "train-small", "build", "classify", "features", "gradcam", "export", "stop-pause")
+FRAMES2 = 33.0  # ms: two frames at 60 Hz
+
 
 class GapRecorder:
     """Ticks a 10 ms QTimer and keeps the gaps between ticks (ms)."""
 
-    def __init__(self, interval_ms: int = 10):
+    def __init__(self, interval_ms: int = 10, diagnose=None):
         self.gaps: list[float] = []
+        self.at: list[float] = []  # when each gap ended (ms since start)
         self._clock = QElapsedTimer()
         self._last = 0.0
+        self._diagnose = diagnose
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
 
     def start(self) -> None:
         """Start recording (forgets earlier gaps)."""
-        self.gaps = []
+        self.gaps, self.at = [], []
         self._clock.start()
         self._last = self._clock.nsecsElapsed() / 1e6
         self.timer.start()
+        self._arm()
 
     def stop(self) -> list[float]:
         """Stop recording and return the gaps (ms)."""
         self.timer.stop()
+        if self._diagnose is not None:
+            faulthandler.cancel_dump_traceback_later()
         return self.gaps
+
+    def _arm(self) -> None:
+        if self._diagnose is not None:
+            faulthandler.dump_traceback_later(0.040, repeat=False, file=self._diagnose)
+
+    def now(self) -> float:
+        """Milliseconds since :meth:`start`."""
+        return self._clock.nsecsElapsed() / 1e6
 
     def _tick(self) -> None:
         now = self._clock.nsecsElapsed() / 1e6
         self.gaps.append(now - self._last)
+        self.at.append(now)
+        if self._diagnose is not None and now - self._last > 40:
+            self._diagnose.write(f"GAP {now - self._last:.1f} ms ending at {now / 1000:.2f} s\n")
+            self._diagnose.flush()
         self._last = now
+        self._arm()
 
 
 def spin(ms: int) -> None:
@@ -63,71 +99,274 @@ def spin(ms: int) -> None:
     loop.exec()
 
 
-def describe(name: str, gaps: list[float]) -> str:
-    """One line: longest, p99 and median gap and how many exceed 50 ms."""
-    g = sorted(gaps)
-    p99 = g[int(0.99 * (len(g) - 1))] if g else float("nan")
-    over = sum(1 for x in gaps if x > 50)
-    return (f"{name:9} longest gap {max(g):6.1f} ms   p99 {p99:5.1f} ms   median {statistics.median(g):5.1f} ms   "
-            f"{over} gap(s) > 50 ms   ({len(g)} ticks)")
+def wait_for(cond, timeout_s: float = 600.0, step_ms: int = 20) -> None:
+    """Run the event loop until ``cond()`` is true (or raise after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the job did not finish in time")
+        spin(step_ms)
+
+
+def describe(name: str, gaps: list[float], seconds: float | None = None) -> str:
+    """One line: longest, p99 and median gap and how many exceed two frames (33 ms)."""
+    g = sorted(gaps) or [float("nan")]
+    p99 = g[int(0.99 * (len(g) - 1))]
+    over = sum(1 for x in gaps if x > FRAMES2)
+    took = f"  {seconds:6.1f} s" if seconds is not None else ""
+    return (f"{name:12} longest {max(g):6.1f} ms   p99 {p99:5.1f} ms   median {statistics.median(g):5.1f} ms   "
+            f"{over:3d} gap(s) > 33 ms   ({len(gaps)} ticks){took}")
+
+
+def process_state(pid: int) -> str:
+    """The state letter of process ``pid`` (Linux /proc: R running, S sleeping, T stopped), "" if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def phases(rec: GapRecorder, ends: list[tuple[str, float]]) -> str:
+    """Gaps over 33 ms per phase of a job (each phase ends at its time, ms since the recording started)."""
+    counts = {name: [] for name, _ in ends}
+    for gap, at in zip(rec.gaps, rec.at):
+        if gap > FRAMES2:
+            name = next(n for n, end in ends if at <= end or end == float("inf"))
+            counts[name].append(gap)
+    return "   gaps > 33 ms by phase: " + ", ".join(
+        f"{n} {len(g)}" + (f" (max {max(g):.0f})" if g else "") for n, g in counts.items())
+
+
+class Bench:
+    """The window, its panels and the jobs (each returns when its job has finished and been shown)."""
+
+    def __init__(self, args):
+        from inception_studio.engine.data import make_demo_folder
+        from inception_studio.gui.app import create_main_window
+
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="stall-"))
+        self.window = create_main_window(args.variant, dialogs=False)
+        self.window.resize(1280, 800)
+        self.window.show()
+        self.panel = self.window.panels.feature("training")
+        self.ctrl = self.window.panels.feature("inference")
+        self.images = make_demo_folder(self.tmp / "images", per_class=args.images // 4, size=96)
+        spin(300)
+
+    def idle(self) -> None:
+        """Nothing runs: the peer."""
+        spin(int(self.args.idle_seconds * 1000))
+
+    def _load_demo(self) -> None:
+        self.panel.data_view.load("demo")
+        wait_for(lambda: self.panel.data_view.data is not None and not self.panel.data_view.busy(), 120)
+
+    def _train(self) -> str:
+        p = self.panel
+        p.out.setText(str(Path(tempfile.mkdtemp(dir=self.tmp)) / "model.safetensors"))
+        spec = self.window.document.spec
+        self.window.document.select("b:" + spec.stages[1].blocks[0].name)  # live feature maps of 3a
+        wait_for(lambda: p._estimator is None or not p._estimator.is_running(), 120)
+        spin(500)
+        done = {"flag": False}
+        marks: dict[str, float] = {}
+        p.runFinished.connect(lambda _d: done.update(flag=True))
+
+        def mark(ev) -> None:
+            name = type(ev).__name__
+            if name in ("StepEvent", "StoppedEvent") and name not in marks:
+                marks[name] = self.rec.now()
+        cfg = p.form.config()
+        t0 = time.perf_counter()
+        self.rec.start()
+        p.start()
+        p.worker.progress.connect(mark)
+        wait_for(lambda: done["flag"])
+        marks["finished"] = self.rec.now()
+        wait_for(lambda: not self.ctrl.busy())  # the trained model prepared for classifying
+        self.took = time.perf_counter() - t0
+        self.phases = phases(self.rec, [("start", marks.get("StepEvent", 0.0)),
+                                        ("steps", marks.get("StoppedEvent", marks["finished"])),
+                                        ("finish", marks["finished"]), ("install", float("inf"))])
+        return (f"{cfg.recipe} recipe, x{cfg.width_mult} at {cfg.image_size} px, batch {cfg.batch_size}, "
+                f"{p.progress.value()} steps")
+
+    def train_demo(self) -> str:
+        """Demo data, then Train at the form's settings after the Demo (epochs capped by --demo-epochs)."""
+        self._load_demo()
+        self.panel.form.epochs.setValue(min(self.panel.form.epochs.value(), self.args.demo_epochs))
+        return self._train()
+
+    def train_small(self) -> str:
+        """The small-model settings: x0.25, 96 px, batch 32, 8 epochs."""
+        if self.panel.data_view.data is None:
+            self._load_demo()
+        f = self.panel.form
+        f.small.setChecked(True)
+        f.width.setValue(0.25)
+        f.size.setValue(96)
+        f.batch.setValue(32)
+        f.epochs.setValue(self.args.epochs)
+        return self._train()
+
+    def stop_pause(self) -> str:
+        """Pause, Resume (three times) and Stop pressed during a run at the demo's settings: how long until
+        the run acts (a PausedEvent, the next step, the StoppedEvent) and until the panel is free again."""
+        from inception_studio.engine import train as T
+
+        if self.panel.data_view.data is None:
+            self._load_demo()
+        p = self.panel
+        p.form.epochs.setValue(50)
+        p.out.setText(str(Path(tempfile.mkdtemp(dir=self.tmp)) / "model.safetensors"))
+        seen: list[tuple[float, object]] = []
+        self.rec.start()
+        p.start()
+        p.worker.progress.connect(lambda ev: seen.append((time.perf_counter(), ev)))
+
+        def after(t0: float, kind, cond=lambda ev: True) -> float:
+            wait_for(lambda: any(t >= t0 and isinstance(ev, kind) and cond(ev) for t, ev in seen), 120, 2)
+            return 1e3 * (next(t for t, ev in seen if t >= t0 and isinstance(ev, kind) and cond(ev)) - t0)
+        wait_for(lambda: sum(isinstance(ev, T.StepEvent) for _t, ev in seen) >= 3, 300, 5)
+        pauses, resumes, held = [], [], []
+        pid = p.worker.pid
+        for _ in range(3):
+            spin(300)
+            t0 = time.perf_counter()
+            p.pause_button.click()
+            after(t0, T.PausedEvent, lambda ev: ev.paused)
+            wait_for(lambda: process_state(pid) == "T", 10, 1)  # frozen: it computes nothing more
+            pauses.append(1e3 * (time.perf_counter() - t0))
+            steps_then = sum(isinstance(ev, T.StepEvent) for _t, ev in seen)
+            spin(500)
+            held.append(sum(isinstance(ev, T.StepEvent) for _t, ev in seen) - steps_then)
+            t0 = time.perf_counter()
+            p.pause_button.click()
+            resumes.append(after(t0, T.StepEvent))  # the next step arrives: the run goes on
+        spin(300)
+        done = {"t": 0.0}
+        p.runFinished.connect(lambda _d: done.update(t=time.perf_counter()))
+        steps = [t for t, ev in seen if isinstance(ev, T.StepEvent)]
+        step_ms = 1e3 * statistics.median(b - a for a, b in zip(steps, steps[1:]))
+        t0 = time.perf_counter()
+        p.stop_button.click()
+        stop = after(t0, T.StoppedEvent)
+        wait_for(lambda: done["t"] > 0, 120)
+        med = lambda xs: statistics.median(xs)  # noqa: E731
+        return (f"paused (process frozen) {med(pauses):.0f} ms after the click (max {max(pauses):.0f}), "
+                f"{sum(held)} step(s) arrived while paused; next step {med(resumes):.0f} ms after Resume; "
+                f"StoppedEvent {stop:.0f} ms after Stop, runFinished after {1e3 * (done['t'] - t0):.0f} ms; "
+                f"a step takes {step_ms:.0f} ms")
+
+    def build(self) -> str:
+        """Model -> Build model, random weights."""
+        self.ctrl.use_random()
+        self.rec.start()
+        self.ctrl.build()
+        wait_for(lambda: not self.ctrl.busy("build"))
+        return f"{self.window.document.spec.name}: {self.ctrl.run.device_bar.status.text()[:70]}"
+
+    def _ensure_model(self) -> None:
+        if self.ctrl.predictor is None:
+            self.ctrl.build()
+            wait_for(lambda: self.ctrl.predictor is not None and not self.ctrl.busy())
+
+    def classify(self) -> str:
+        """A folder of images dropped on the Run panel."""
+        self._ensure_model()
+        self.ctrl.clear()
+        spin(200)
+        self.rec.start()
+        self.ctrl.add_sources([str(self.images)])
+        wait_for(lambda: not self.ctrl.busy())
+        return f"{len(self.ctrl.results)} images classified"
+
+    def _walk_blocks(self, cam: bool) -> str:
+        self._ensure_model()
+        if not self.ctrl.results:
+            self.ctrl.add_sources([str(self.images)])
+            wait_for(lambda: not self.ctrl.busy())
+        self.ctrl.run.gradcam_toggle.setChecked(cam)
+        wait_for(lambda: not self.ctrl.busy())
+        spec = self.window.document.spec
+        blocks = [f"b:{b.name}" for st in spec.stages for b in st.blocks][: self.args.nodes]
+        shown = {"n": 0}
+        self.ctrl.featuresShown.connect(lambda _v: shown.update(n=shown["n"] + 1))
+        self.rec.start()
+        for node in blocks:
+            before = shown["n"]
+            self.window.document.select(node)
+            wait_for(lambda: shown["n"] > before and not self.ctrl.busy())
+        self.ctrl.run.gradcam_toggle.setChecked(False)
+        return f"{len(blocks)} selections, Grad-CAM {'on' if cam else 'off'}"
+
+    def features(self) -> str:
+        """Feature maps for the shown image as the selection moves over the blocks."""
+        return self._walk_blocks(False)
+
+    def gradcam(self) -> str:
+        """The same with Grad-CAM."""
+        return self._walk_blocks(True)
+
+    def export(self) -> str:
+        """File -> Export ONNX."""
+        done = {"r": None}
+        self.ctrl.exportFinished.connect(lambda r: done.update(r=r))
+        self.rec.start()
+        self.ctrl.export_onnx(str(self.tmp / "model.onnx"))
+        wait_for(lambda: done["r"] is not None or not self.ctrl.busy())
+        return str(done["r"].summary())[:80] if done["r"] is not None else "failed"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the comparison and print both numbers and their ratio."""
+    """Run the idle peer, then each job, and print a line per job."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--width-mult", type=float, default=0.25)
-    ap.add_argument("--image-size", type=int, default=96)
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--jobs", default=",".join(JOBS), help=f"comma-separated, from {', '.join(JOBS)}")
+    ap.add_argument("--variant", default="googlenet")
+    ap.add_argument("--epochs", type=int, default=8, help="train-small epochs")
+    ap.add_argument("--demo-epochs", type=int, default=3, help="train-demo epochs at most")
+    ap.add_argument("--images", type=int, default=64, help="images in the classified folder")
+    ap.add_argument("--nodes", type=int, default=8, help="selections for the feature-map / Grad-CAM jobs")
     ap.add_argument("--idle-seconds", type=float, default=4.0)
+    ap.add_argument("--diagnose", default="", help="file for thread stacks at each gap over 40 ms")
     args = ap.parse_args(argv)
+    jobs = [j.strip() for j in args.jobs.split(",") if j.strip()]
+    unknown = set(jobs) - set(JOBS)
+    if unknown:
+        ap.error(f"unknown job(s): {', '.join(sorted(unknown))}")
     ensure_app()
-    from inception_studio.gui.app import create_main_window
-    from inception_studio.gui.training import install
+    from inception_studio.gui.shared.workers import Worker, collect_garbage_on_gui_thread
 
-    window = create_main_window("googlenet", dialogs=False)
-    panel = install(window)
-    window.show()
-    spin(300)
-    panel.data_view.load("demo")
-    deadline = time.monotonic() + 120
-    while (panel.data_view.data is None or panel.data_view.busy()) and time.monotonic() < deadline:
-        spin(50)
-    panel.form.small.setChecked(True)
-    panel.form.width.setValue(args.width_mult)
-    panel.form.size.setValue(args.image_size)
-    panel.form.batch.setValue(args.batch_size)
-    panel.form.epochs.setValue(args.epochs)
-    panel.out.setText(str(Path(tempfile.mkdtemp(prefix="stall-run-")) / "model.safetensors"))
-    spec = window.document.spec
-    window.document.select("b:" + spec.stages[1].blocks[0].name)  # live feature maps of 3a
-    while panel._estimator is not None and panel._estimator.is_running():
-        spin(50)
-    spin(1000)  # let the settings' time estimate finish before measuring
-
-    rec = GapRecorder()
-    rec.start()  # the peer: the same window, idle, for a few seconds before the run
-    spin(int(args.idle_seconds * 1000))
-    idle = rec.stop()
-    done = {"flag": False}
-    panel.runFinished.connect(lambda _d: done.update(flag=True))
-    t0 = time.perf_counter()
-    rec.start()
-    panel.start()
-    while not done["flag"]:
-        spin(20)
-    training = rec.stop()
-    seconds = time.perf_counter() - t0
-    steps = panel.progress.value()
-    panel.shutdown()
-    print(f"googlenet x{args.width_mult} at {args.image_size} px, batch {args.batch_size}: {steps} steps in "
-          f"{seconds:.1f} s on a worker thread, offscreen window with live plots and feature maps")
-    print(describe("idle", idle))
-    print(describe("training", training))
-    print(f"ratio longest gap training/idle: {max(training) / max(idle):.2f}   "
-          f"(target: longest gap while training < 50 ms)")
-    from inception_studio.gui.workers import Worker
-    Worker.stop_all()  # e.g. the epoch-time estimate, still running when the run ends
+    collect_garbage_on_gui_thread()  # as the app does (app.main)
+    diagnose = open(args.diagnose, "w") if args.diagnose else None  # noqa: SIM115 - closed at the end
+    bench = Bench(args)
+    bench.rec = GapRecorder(diagnose=diagnose)
+    bench.rec.start()
+    bench.idle()
+    lines = [describe("idle", bench.rec.stop(), args.idle_seconds)]
+    print(lines[0], flush=True)
+    for job in jobs:
+        if diagnose is not None:
+            diagnose.write(f"\n===== {job} =====\n")
+            diagnose.flush()
+        t0 = time.perf_counter()
+        what = getattr(bench, job.replace("-", "_"))()
+        gaps = bench.rec.stop()
+        took = getattr(bench, "took", None) if job.startswith("train") else time.perf_counter() - t0
+        lines.append(describe(job, gaps, took) + f"   [{what}]")
+        if job.startswith("train"):
+            lines.append(bench.phases)
+        print("\n".join(lines[-2:] if job.startswith("train") else lines[-1:]), flush=True)
+        spin(500)
+    print(f"\n{args.variant}, offscreen window 1280x800 with every panel; target: longest gap < 33 ms "
+          "(goal 16 ms) in every job")
+    for line in lines:
+        print(line)
+    bench.panel.shutdown()
+    Worker.stop_all()
+    if diagnose is not None:
+        diagnose.close()
     return 0
 
 

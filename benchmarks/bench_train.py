@@ -4,11 +4,16 @@ Same spec, same initial weights, same data (demo shapes through the same ImageDa
 DataLoader settings), same optimizer class and device. Both include data loading; the timed window
 skips the first steps (warm-up) and ends before the epoch does (no validation inside it). Runs are
 interleaved (bare, ours, bare, ours, ...) and the medians compared. Target: ours / bare >= 0.95.
+
+``--window`` adds a third contender: the app's own run, in its training process, with the main window
+open on the Train workspace, live plots and the feature maps of block 3a every 10 steps (steps timed as
+their events reach the window). Its ratio to the same bare loop is the one a user of the app gets.
 """
 from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 import statistics
 import sys
 import tempfile
@@ -68,6 +73,75 @@ def bare(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> 
     return steps * cfg.batch_size / (time.perf_counter() - t0)
 
 
+class WindowRun:
+    """The app's main window, its Train panel showing runs that the bench starts in a training process."""
+
+    def __init__(self):
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ.setdefault("INCEPTION_STUDIO_NO_DIALOGS", "1")
+        os.environ.setdefault("INCEPTION_STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="bench-train-config-"))
+        from inception_studio.gui.app import create_main_window, ensure_app
+
+        ensure_app()
+        self.window = create_main_window("googlenet", dialogs=False)
+        self.window.resize(1280, 800)
+        self.window.show()
+        self.window.workspaces.switch("train")
+        self.panel = self.window.panels.feature("training")
+
+    def spin(self, ms: int) -> None:
+        """Run the window's event loop for ``ms`` milliseconds."""
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def on_lane(self, fn, *args) -> float:
+        """``fn(*args)`` on the app's engine thread, where all of its in-process torch work runs (a second
+        thread driving torch would slow both: two OpenMP teams on two cores); the window stays open."""
+        from inception_studio.gui.shared.workers import ENGINE_LANE, Worker
+
+        w = Worker(fn, *args)
+        w.start(lane=ENGINE_LANE)
+        while w.is_running():
+            self.spin(20)
+        if w.error:
+            raise RuntimeError(w.error)
+        return w.result
+
+    def images_per_s(self, cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> float:
+        """Images/s of one run shown live in the window (steps warm+1 .. warm+steps, timed on arrival)."""
+        from inception_studio.gui.shared.process_worker import ProcessWorker
+        from inception_studio.gui.train.run_process import TrainingProcess
+
+        ProcessWorker.prewarm()  # as the panel does when data is loaded: the start-up is not timed anyway
+        self.spin(200)
+        p = self.panel
+        target = f"stages.{spec.stages[1].name}.{spec.stages[1].blocks[0].name}"  # block 3a's maps, live
+        run = TrainingProcess(cfg, spec, data, "scratch", feature_target=target)
+        stamps: dict[int, float] = {}
+        ended: list = []
+        p.monitor.reset()
+        run.progress.connect(lambda ev: stamps.setdefault(ev.step, time.perf_counter())
+                             if isinstance(ev, T.StepEvent) else None)
+        # plots, maps, status: what the panel draws for a run (not the model install at the end, whose work on
+        # the engine thread would overlap the next contender's timing)
+        run.progress.connect(lambda ev: None if isinstance(ev, T.DoneEvent) else p.on_event(ev))
+        run.finished.connect(ended.append)
+        run.failed.connect(lambda m: ended.append(RuntimeError(m)))
+        run.start()
+        while not ended:
+            self.spin(20)
+        if isinstance(ended[0], Exception):
+            raise ended[0]
+        while ProcessWorker._active:  # the training process gone before the next contender starts
+            self.spin(20)
+        return steps * cfg.batch_size / (stamps[warm + steps] - stamps[warm])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and print both rates and their ratio."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -80,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, default=0, help="DataLoader workers for both loops")
+    ap.add_argument("--window", action="store_true", help="also the app's run with its window open (see above)")
     args = ap.parse_args(argv)
+    window = WindowRun() if args.window else None
     # Enough images that one epoch covers the timed window (4 classes, 20% held out for validation).
     per_class = math.ceil((args.warm + args.steps + 1) * args.batch_size / 4 / 0.8) + 1
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,10 +166,14 @@ def main(argv: list[str] | None = None) -> int:
                                 image_size=args.image_size, device=args.device, num_workers=args.workers,
                                 max_steps=args.warm + args.steps)
         spec, _ = T.prepare_spec(get_spec(args.variant), len(data.classes), args.width_mult, args.image_size)
-        runs: dict[str, list[float]] = {"bare": [], "ours": []}
+        runs: dict[str, list[float]] = {"bare": [], "ours": [], "window": []}
+        run = window.on_lane if window is not None else (lambda fn, *a: fn(*a))
         for _ in range(args.rounds):
-            runs["bare"].append(bare(cfg, spec, data, args.warm, args.steps))
-            runs["ours"].append(ours(cfg, spec, data, args.warm, args.steps))
+            runs["bare"].append(run(bare, cfg, spec, data, args.warm, args.steps))
+            runs["ours"].append(run(ours, cfg, spec, data, args.warm, args.steps))
+            if window is not None:
+                cfg_w = replace(cfg, feature_every=10)
+                runs["window"].append(window.images_per_s(cfg_w, spec, data, args.warm, args.steps))
     b, o = statistics.median(runs["bare"]), statistics.median(runs["ours"])
     print(f"{spec.name} x{args.width_mult} at {args.image_size} px, batch {args.batch_size}, {args.device}, "
           f"{args.workers} loader workers, {len(data.train)} training images, {args.steps} timed steps, "
@@ -101,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bare torch loop : {b:8.1f} images/s  {[round(v, 1) for v in runs['bare']]}")
     print(f"engine.train    : {o:8.1f} images/s  {[round(v, 1) for v in runs['ours']]}")
     print(f"ratio ours/bare : {o / b:.3f}  (target >= 0.95)")
+    if window is not None:
+        w = statistics.median(runs["window"])
+        print(f"app, window open: {w:8.1f} images/s  {[round(v, 1) for v in runs['window']]}  (training process, "
+              "live plots and maps of 3a every 10 steps)")
+        print(f"ratio app/bare  : {w / b:.3f}  (target >= 0.95)")
     return 0
 
 

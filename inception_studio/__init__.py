@@ -5,9 +5,13 @@ does not pay for importing torch until a model is actually built.
 """
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 
 __version__ = "0.1.0"
+
+# A library logs nowhere until told to: the CLI and the app send the log to a file (inception_studio.logs).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
     "ArchSpec": "inception_studio.core.spec",
@@ -17,6 +21,14 @@ _LAZY = {
     "list_variants": "inception_studio.core.presets",
     "StudioError": "inception_studio.errors",
     "Predictor": "inception_studio.engine.infer",
+    "TrainConfig": "inception_studio.engine.train",
+    "train": "inception_studio.engine.train",
+    "fit": "inception_studio.engine.train",
+    "find_lr": "inception_studio.engine.train",
+    "prepare_data": "inception_studio.engine.train",
+    "explain": "inception_studio.core.explain",
+    "apply_edits": "inception_studio.core.edits",
+    "export_onnx": "inception_studio.engine.export",
 }
 
 __all__ = [*_LAZY, "__version__"]

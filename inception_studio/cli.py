@@ -1,11 +1,14 @@
 """Command line: ``inception-studio [variants|summary|import-weights|export-onnx|predict|train] ...``.
 
-With no arguments it opens the GUI. Every error is one line on stderr and exit status 2.
+With no arguments it opens the GUI. Every error is one line on stderr and exit status 2; an unexpected
+one (not a StudioError) is logged with its traceback, and its line names the log file. ``--verbose``
+(before or after the command) shows the log on stderr too.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from importlib import import_module
@@ -14,11 +17,16 @@ from pathlib import Path
 from .core import edits
 from .core.analysis import PAPER_COLUMNS, analyze, format_shape, human
 from .core.presets import get_spec, list_variants
-from .core.spec import ArchSpec
-from .errors import SpecError, StudioError
+from .core.sources import SOURCES
+from .core.spec import ArchSpec, read_spec_file
+from .errors import StudioError
+from .logs import log_unexpected
+from .logs import setup as setup_logging
 
 # Subcommands that live in inception_studio/commands/<name>.py, each with register(subparsers).
-COMMAND_MODULES = ("predict", "train")
+COMMAND_MODULES = ("predict", "train", "explain")
+VERBOSE_HELP = "show the log (DEBUG) on stderr as well as in the log file"
+log = logging.getLogger(__name__)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,12 +45,7 @@ def load_spec_arg(text: str) -> ArchSpec:
     """A variant name, a spec .json file, or a checkpoint's spec."""
     p = Path(text)
     if p.suffix == ".json":
-        if not p.is_file():
-            raise SpecError(f"{p.name}: no such file")
-        try:
-            return ArchSpec.from_json(p.read_text(encoding="utf-8"))
-        except SpecError as exc:
-            raise SpecError(f"{p.name}: {exc}") from None
+        return read_spec_file(p)
     if p.suffix in (".safetensors", ".ckpt") or p.is_file():
         from .core.weights import load_checkpoint
         return load_checkpoint(p).spec
@@ -159,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser with every subcommand."""
     p = _Parser(prog="inception-studio", description="Explore, edit, train and run Inception-family CNNs. "
                                                       "With no command, opens the desktop app.")
+    p.add_argument("--install-desktop", action="store_true",
+                   help="add the app to the desktop's application menu (a .desktop file and icon in ~/.local/share)")
+    p.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop added")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     v = sub.add_parser("variants", help="list the presets")
     v.add_argument("--json", action="store_true", help="machine-readable output")
@@ -170,8 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_summary)
     w = sub.add_parser("import-weights", help="turn a torchvision/timm state dict into our checkpoint")
-    w.add_argument("source", choices=["torchvision:googlenet", "torchvision:inception_v3", "timm:inception_v4",
-                                      "timm:inception_resnet_v2"])
+    w.add_argument("source", choices=list(SOURCES))
     w.add_argument("weights", metavar="WEIGHTS_FILE")
     w.add_argument("-o", "--output", required=True, metavar="CHECKPOINT")
     w.add_argument("--no-transform-input", action="store_true",
@@ -185,31 +190,51 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_export_onnx)
     for name in COMMAND_MODULES:
         import_module(f"inception_studio.commands.{name}").register(sub)
+    p.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    for command in sub.choices.values():  # also after the command: `inception-studio train ... --verbose`
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI (or the GUI with no arguments); returns the exit status."""
-    argv = sys.argv[1:] if argv is None else argv
+def opens_app(argv: list[str]) -> bool:
+    """Whether the arguments start the desktop app: none, or a preset name or spec .json file first
+    (``inception-studio inception_v4``, ``inception-studio my_spec.json``), never a subcommand.
+    ``--verbose`` alone or first does not count (``inception-studio -v`` opens the app with the log shown)."""
+    argv = argv[1:] if argv[:1] in (["-v"], ["--verbose"]) else argv
     if not argv:
+        return True
+    first = argv[0]
+    return first in list_variants() or (first.lower().endswith(".json") and not first.startswith("-"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI (or the GUI: no arguments, or a preset or spec file first); returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if opens_app(argv):
         from .gui.app import main as gui_main
-        return gui_main([])
+        return gui_main(argv)
     try:
         args = build_parser().parse_args(argv)
+        setup_logging(verbose=args.verbose)
+        log.debug("inception-studio %s", " ".join(argv))
+        if args.install_desktop or args.uninstall_desktop:
+            from .desktop import cli_desktop
+            return cli_desktop(uninstall=args.uninstall_desktop)
         if not getattr(args, "func", None):
             return _fail("no command given (try --help)")
         return int(args.func(args) or 0)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else _fail(str(exc.code))
     except StudioError as exc:
+        log.info("%s", exc)
         return _fail(str(exc))
-    except (OSError, ValueError, RuntimeError) as exc:
-        return _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
+    except Exception as exc:  # noqa: BLE001 - a bug or the environment: one line here, the traceback in the log
+        return _fail(log_unexpected(exc, f"inception-studio {argv[0] if argv else ''}".strip()))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Project error types: every message names the file or field and says why, in one line."""
+"""Project error types (every message names the file or field and says why, in one line), and how any
+error is told to a user in one line (``one_line``)."""
 from __future__ import annotations
 
 
@@ -24,3 +25,12 @@ class DataError(StudioError):
 
 class ResourceError(StudioError):
     """Not enough memory or no such device for what was asked."""
+
+
+def one_line(exc: BaseException) -> str:
+    """How an error is told to a user in one line: a StudioError's own message, else "TypeName: message"."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(exc, StudioError):
+        return first or type(exc).__name__
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

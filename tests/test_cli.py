@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -69,17 +67,18 @@ def test_errors_are_one_line_exit_2(capsys, args, message):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_import_weights_then_export_onnx(tmp_path):
+@pytest.mark.slow
+def test_import_weights_then_export_onnx(capsys, tmp_path):
     import torchvision
     torch.manual_seed(0)
     ref = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=True).eval()
     weights = tmp_path / "googlenet.pth"
     torch.save(ref.state_dict(), weights)
     ckpt = tmp_path / "g.safetensors"
-    cmd = [sys.executable, "-m", "inception_studio.cli"]
-    out = subprocess.run(cmd + ["import-weights", "torchvision:googlenet", str(weights), "-o", str(ckpt)],
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    # in this process (a subprocess per command spent ~8 s importing torch again); `python -m
+    # inception_studio` as a program is run by test_desktop.py and engine/test_ddp.py
+    code, _, err = run(capsys, "import-weights", "torchvision:googlenet", str(weights), "-o", str(ckpt))
+    assert code == 0, err
     from inception_studio.core.weights import load_checkpoint, model_from_checkpoint
     ck = load_checkpoint(ckpt)
     assert len(ck.class_names) == 1000 and ck.metadata["source"] == "torchvision:googlenet"
@@ -87,10 +86,9 @@ def test_import_weights_then_export_onnx(tmp_path):
     with torch.no_grad():
         assert (model_from_checkpoint(ck).eval()(x) - ref(x)).abs().max() <= 1e-4
     onnx_path = tmp_path / "g.onnx"
-    out = subprocess.run(cmd + ["export-onnx", str(ckpt), "-o", str(onnx_path), "--input-size", "160"],
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert "onnx.checker ok" in out.stdout and "max |diff|" in out.stdout
+    code, out, err = run(capsys, "export-onnx", str(ckpt), "-o", str(onnx_path), "--input-size", "160")
+    assert code == 0, err
+    assert "onnx.checker ok" in out and "max |diff|" in out
     import onnx
     names = [n.name for n in onnx.load(str(onnx_path)).graph.node]
     assert any("inception4a" in n for n in names)  # node names carry the block names

@@ -1,7 +1,8 @@
 """``inception-studio predict``: classify image files with a checkpoint or a variant, on the shared engine.
 
 Each bad file is reported as one line on stderr and the rest are still classified; the exit status is
-0 when at least one image was classified and 2 otherwise.
+0 when at least one image was classified and 2 otherwise. Names from files (class names, file names)
+are printed with control characters escaped.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 import json
 import sys
 
+from ..core.names import printable
 from ..errors import StudioError
 
 
@@ -48,12 +50,8 @@ def make_predictor(args):
         from ..core.presets import get_spec, list_variants
         if args.target not in list_variants():
             raise StudioError(f"{args.target}: --pretrained/--weights need a variant name ({', '.join(list_variants())})")
-        from ..engine.loading import pretrained_sources
-        sources = pretrained_sources(get_spec(args.target))
-        if not sources and not args.weights:
-            raise StudioError(f"{args.target}: no pretrained weights exist for this variant")
-        choice = WeightsChoice.pretrained(sources[0] if sources else "", args.weights)
-        return Predictor(get_spec(args.target), weights=choice, **kw)
+        spec = get_spec(args.target)
+        return Predictor(spec, weights=WeightsChoice.pretrained_for(spec, args.weights), **kw)
     return Predictor(args.target, **kw)
 
 
@@ -63,7 +61,7 @@ def run(args) -> int:
 
     predictor = make_predictor(args)
     if predictor.source_label == "random init" and not args.json:
-        print(f"note: {predictor.spec.name} has random weights; use a checkpoint, --pretrained or --weights",
+        print(f"note: {printable(predictor.spec.name)} has random weights; use a checkpoint, --pretrained or --weights",
               file=sys.stderr)
     sources = expand_sources(args.images)
     if not sources:
@@ -73,7 +71,7 @@ def run(args) -> int:
     rows = []
     for result in predictor.classify(sources, batch_size=args.batch_size):
         if not result.ok:
-            print(f"error: {result.error}", file=sys.stderr)
+            print(f"error: {printable(result.error, None)}", file=sys.stderr)
             rows.append({"file": str(result.source), "error": result.error})
             continue
         done += 1
@@ -81,9 +79,10 @@ def run(args) -> int:
             rows.append({"file": str(result.source),
                          "top": [{"class": name, "probability": round(p, 6)} for name, p in result.top]})
         else:
-            print(result.source)
+            # Class names come from the checkpoint and file names from the disk: neither may forge a line.
+            print(printable(result.source, None))
             for name, p in result.top:
-                print(f"  {100 * p:6.2f}%  {name}")
+                print(f"  {100 * p:6.2f}%  {printable(name)}")
         sys.stdout.flush()
     if args.json:
         print(json.dumps({"model": predictor.spec.name, "weights": predictor.source_label,

@@ -1,4 +1,5 @@
-"""Edits: small pure functions ``spec -> new spec``, each checked, plus the dotted paths that name them.
+"""Edits: small pure functions ``spec -> new spec``, each checked, plus the dotted paths that name them
+(the branch rewrites they use are core.branches').
 
 Paths (used by ``--set PATH=VALUE`` and as the GUI editors' objectNames):
 
@@ -18,11 +19,11 @@ import re
 from dataclasses import replace
 
 from ..errors import SpecError
-from .analysis import trace
-from .spec import ArchSpec, Block, Branch, Op, Stage, validate_structure
+from .trace import trace
+from .branches import KERNEL_CHOICES, naive_block, refactor_branch
+from .spec import LIMITS, MAX_WIDTH, ArchSpec, Block, Op, Stage, validate_structure
 
 MAX_COUNT = 64
-KERNEL_CHOICES = ("single", "stacked", "asymmetric")
 
 
 def checked(spec: ArchSpec) -> ArchSpec:
@@ -123,8 +124,8 @@ def _check_width(value, where: str) -> int:
         raise SpecError(f"{where}: width must be a whole number, got {value!r}")
     if value <= 0:
         raise SpecError(f"{where}: width must be > 0, got {value}")
-    if value > 16384:
-        raise SpecError(f"{where}: width must be <= 16384, got {value}")
+    if value > MAX_WIDTH:
+        raise SpecError(f"{where}: width must be <= {MAX_WIDTH}, got {value}")
     return value
 
 
@@ -174,35 +175,6 @@ def scale_widths(spec: ArchSpec, mult: float) -> ArchSpec:
 
 # ---- kernels ---------------------------------------------------------------------------------
 
-def _spatial(br: Branch, where: str) -> tuple[int, int, list[int]]:
-    idx = [k for k, op in enumerate(br.ops) if op.kind == "conv" and op.k != (1, 1)]
-    if not idx:
-        raise SpecError(f"{where}: the branch has no spatial convolution to factorise")
-    if idx != list(range(idx[0], idx[-1] + 1)) or idx[-1] != len(br.ops) - 1:
-        raise SpecError(f"{where}: only a branch ending in its spatial convolutions can be refactored")
-    nh = 1 + sum(br.ops[k].k[0] - 1 for k in idx)
-    nw = 1 + sum(br.ops[k].k[1] - 1 for k in idx)
-    if nh != nw:
-        raise SpecError(f"{where}: the branch's receptive field is {nh}x{nw}, not square")
-    if any(br.ops[k].stride != 1 for k in idx[:-1]):
-        raise SpecError(f"{where}: only the last spatial convolution may be strided")
-    return nh, br.ops[idx[-1]].stride, idx
-
-
-def kernel_choice(br: Branch) -> str | None:
-    """Which of KERNEL_CHOICES the branch currently is (None if it has no spatial conv)."""
-    idx = [op for op in br.ops if op.kind == "conv" and op.k != (1, 1)]
-    if not idx:
-        return None
-    if len(idx) == 1:
-        return "single"
-    if all(op.k == (3, 3) for op in idx):
-        return "stacked"
-    if all(1 in op.k for op in idx):
-        return "asymmetric"
-    return None
-
-
 def set_kernel(spec: ArchSpec, stage: str, block: int | None, branch: int, choice: str) -> ArchSpec:
     """Refactor a branch's spatial convs: one nxn, stacked 3x3s, or 1xn + nx1 (same receptive field)."""
     bi = "*" if block is None else block
@@ -214,29 +186,21 @@ def set_kernel(spec: ArchSpec, stage: str, block: int | None, branch: int, choic
     def edit(b: Block, _i: int) -> Block:
         if not 0 <= branch < len(b.branches):
             raise SpecError(f"{where}: block '{b.label}' has no branch {branch}")
-        br = b.branches[branch]
-        n, stride, idx = _spatial(br, where)
-        last = br.ops[idx[-1]]
-        pad = "valid" if any(br.ops[k].pad == "valid" for k in idx) else "same"
-        width = last.out
-        if choice == "single":
-            new_ops = [replace(last, k=(n, n), stride=stride, pad=pad)]
-        elif choice == "stacked":
-            if n % 2 == 0 or n < 3:
-                raise SpecError(f"{where}: a {n}x{n} field can't be built from 3x3 convolutions")
-            m = (n - 1) // 2
-            new_ops = [replace(last, k=(3, 3), stride=1, pad=pad) for _ in range(m)]
-            new_ops[-1] = replace(new_ops[-1], stride=stride)
-        else:
-            if n < 2:
-                raise SpecError(f"{where}: a 1x1 field has nothing to factorise")
-            new_ops = [replace(last, k=(1, n), stride=1, pad=pad), replace(last, k=(n, 1), stride=stride, pad=pad)]
-        # Intermediate convs keep the width entering the spatial part (the reduce's), as in
-        # Inception-v3's factorisation, so the refactored branch costs less, not more.
-        mid = br.ops[idx[0] - 1].out if idx[0] > 0 and br.ops[idx[0] - 1].is_conv else width
-        new_ops = [replace(o, out=mid) for o in new_ops[:-1]] + [replace(new_ops[-1], out=width)]
-        ops = br.ops[:idx[0]] + tuple(new_ops)
-        return replace(b, branches=b.branches[:branch] + (replace(br, ops=ops),) + b.branches[branch + 1:])
+        new = refactor_branch(b.branches[branch], choice, where)
+        return replace(b, branches=b.branches[:branch] + (new,) + b.branches[branch + 1:])
+
+    return _map_blocks(spec, stage, block, edit)
+
+
+# ---- 1x1 reductions (GoogLeNet's naive module) ---------------------------------------------
+
+def remove_reductions(spec: ArchSpec, stage: str, block: int | None) -> ArchSpec:
+    """Drop a block's 1x1 reductions and pool projection, so its kxk convs see the full input."""
+    def edit(b: Block, i: int) -> Block:
+        new = naive_block(b)
+        if new == b:
+            raise SpecError(f"stage.{stage}.block.{i}: '{b.label}' has no 1x1 reductions to remove")
+        return new
 
     return _map_blocks(spec, stage, block, edit)
 
@@ -274,12 +238,14 @@ def set_field(spec: ArchSpec, name: str, value) -> ArchSpec:
     if name in ("num_classes", "in_channels", "input_size"):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise SpecError(f"{name}: must be a positive whole number, got {value!r}")
-        limit = {"num_classes": 100_000, "in_channels": 64, "input_size": 4096}[name]
+        limit = LIMITS[name]  # the ranges every spec keeps (core.spec)
         if value > limit:
             raise SpecError(f"{name}: must be <= {limit}, got {value}")
         return checked(replace(spec, **{name: value}))
     if name == "bn":
-        return checked(replace(spec, bn=bool(value)))
+        if not isinstance(value, bool):
+            raise SpecError(f"bn: must be true or false, got {value!r}")
+        return checked(replace(spec, bn=value))
     if name == "dropout":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise SpecError(f"dropout: must be in [0, 1), got {value!r}")
@@ -323,7 +289,9 @@ def apply_edit(spec: ArchSpec, path: str, value) -> ArchSpec:
                 raise SpecError(f"width_mult: must be a positive number, got {value!r}")
             return scale_widths(spec, value / spec.width_mult)
         if head == "aux":
-            return set_aux(spec, bool(value))
+            if not isinstance(value, bool):
+                raise SpecError(f"aux: must be true or false, got {value!r}")
+            return set_aux(spec, value)
         if head == "residual_scale":
             return set_scale(spec, None, None, value)
         return set_field(spec, head, value)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .analysis import BlockInfo, Shape, trace
-from .spec import ArchSpec, Block
+from .trace import BlockInfo, Shape, trace
+from .spec import ArchSpec
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,18 @@ class BlockGraph:
             return node_id.split("/")[0]
         return None
 
+    def module_node(self, node_id: str) -> Node | None:
+        """The node whose module's output is what ``node_id`` shows: the node itself when it has a module; for a
+        node inside a block without one (a concat, the out port) the block; None for the block's in port (its
+        input is no output of this block), unknown ids and nodes outside blocks without a module."""
+        node = self.nodes.get(node_id)
+        if node is None or node.module:
+            return node
+        block = self.block_of(node_id)
+        if block is None or node_id == f"{block}/in":
+            return None
+        return self.nodes.get(block)
+
 
 def _op_label(op) -> str:
     if op.kind == "conv":
@@ -72,95 +84,115 @@ def _op_label(op) -> str:
     return op.kind.upper()
 
 
-def _structure(block: Block) -> tuple:
-    """What makes two blocks the same apart from their names."""
-    return (block.kind, block.branches, block.scale, block.final_act)
-
-
 def block_module(stage: str, block: str) -> str:
     """Module path of a block in a built model."""
     return f"stages.{stage}.{block}"
 
 
+def node_of_module(prefix: str) -> str:
+    """The graph node id of a module path (the inverse of block_module): stages.<s>.<b> -> b:<b>,
+    aux.<a> -> aux:<a>, anything else (head, ...) -> its first part."""
+    parts = prefix.split(".")
+    if parts[0] == "stages" and len(parts) >= 3:
+        return f"b:{parts[2]}"
+    if parts[0] == "aux" and len(parts) >= 2:
+        return f"aux:{parts[1]}"
+    return parts[0]
+
+
+def _add_branch(g: BlockGraph, info: BlockInfo, j: int, ops: list, entry: tuple[str, Shape],
+                inner: list[Edge]) -> tuple[str, tuple[str, Shape]]:
+    """Branch ``j`` of a block: its op nodes (a forked tail joined by its own concat) and inner edges;
+    returns (the branch's id, its last node and shape)."""
+    blk, bid = info.block, f"b:{info.block.name}"
+    mod = block_module(info.stage.name, blk.name)
+    branch = blk.branches[j]
+    brid = f"{bid}/br{j}"
+    children: list[str] = []
+    prev, prev_shape = entry
+    fork_ends: list[tuple[str, Shape]] = []
+    fork_start: tuple[str, Shape] | None = None
+    params = macs = 0
+    for o in ops:
+        if len(o.path) == 3:
+            nid = f"{brid}/{o.path[2]}"
+            src, src_shape = prev, prev_shape
+            sub = f"{mod}.{o.path[2]}" if blk.kind == "seq" else f"{mod}.branch{j}.{o.path[2]}"
+        else:
+            f, k = o.path[3], o.path[4]
+            nid = f"{brid}/f{f}/{k}"
+            if fork_start is None:
+                fork_start = (prev, prev_shape)
+            src, src_shape = fork_start if k == 0 else (prev, prev_shape)
+            sub = f"{mod}.branch{j}.fork{f}.{k}"
+        g.nodes[nid] = Node(nid, _op_label(o.op), o.op.kind, brid, o.out_shape, o.params, o.macs,
+                            detail=f"{o.op.kernel_text} {o.op.kind}", module=sub)
+        children.append(nid)
+        inner.append(Edge(src, nid, src_shape))
+        params += o.params
+        macs += o.macs
+        if len(o.path) > 3 and o.path[4] == len(branch.fork[o.path[3]]) - 1:
+            fork_ends.append((nid, o.out_shape))
+        prev, prev_shape = nid, o.out_shape
+    if fork_ends:
+        cat = f"{brid}/cat"
+        g.nodes[cat] = Node(cat, "concat", "concat", brid, info.branch_shapes[j])
+        children.append(cat)
+        inner.extend(Edge(n, cat, s) for n, s in fork_ends)
+        prev, prev_shape = cat, info.branch_shapes[j]
+    label = f"branch {j}" + (f" ({branch.role})" if branch.role else "")
+    g.nodes[brid] = Node(brid, label, "branch", bid, info.branch_shapes[j], params, macs,
+                         module=mod if blk.kind == "seq" else f"{mod}.branch{j}", children=tuple(children))
+    return brid, (prev, prev_shape)
+
+
+def _add_join(g: BlockGraph, info: BlockInfo, ends: list[tuple[str, Shape]], entry: str,
+              inner: list[Edge]) -> tuple[list[str], str]:
+    """How a block's branches meet: a concat, and for a residual block the projection and the add;
+    returns (the nodes made, the block's last node)."""
+    blk, bid = info.block, f"b:{info.block.name}"
+    if blk.kind == "seq":
+        return [], ends[0][0]
+    mod = block_module(info.stage.name, blk.name)
+    cat = f"{bid}/concat"
+    cat_shape = (sum(s[0] for _, s in ends), ends[0][1][1], ends[0][1][2])
+    g.nodes[cat] = Node(cat, "concat", "concat", bid, cat_shape)
+    inner.extend(Edge(n, cat, s) for n, s in ends)
+    if blk.kind != "residual":
+        return [cat], cat
+    proj, add = f"{bid}/proj", f"{bid}/add"
+    g.nodes[proj] = Node(proj, f"linear 1x1 {info.in_shape[0]}", "proj", bid, info.out_shape,
+                         info.proj_params, info.proj_macs, module=f"{mod}.proj")
+    g.nodes[add] = Node(add, f"x + {blk.scale:g}·F(x)" + ("" if blk.final_act else " (no ReLU)"), "add", bid,
+                        info.out_shape, module=mod)
+    inner += [Edge(cat, proj, cat_shape), Edge(proj, add, info.out_shape), Edge(entry, add, info.in_shape)]
+    return [cat, proj, add], add
+
+
 def _add_block(g: BlockGraph, info: BlockInfo, sid: str) -> str:
+    """One block's node, its in and out ports, its branches and how they join; returns the block's id."""
     blk = info.block
     bid = f"b:{blk.name}"
-    mod = block_module(info.stage.name, blk.name)
-    children: list[str] = []
     inner: list[Edge] = []
     entry = f"{bid}/in"
     g.nodes[entry] = Node(entry, "in", "port", bid, info.in_shape)
-    children.append(entry)
-    ends: list[tuple[str, Shape]] = []
     ops_by_branch: dict[int, list] = {}
     for o in info.ops:
         ops_by_branch.setdefault(o.path[1], []).append(o)
-    for j, branch in enumerate(blk.branches):
-        brid = f"{bid}/br{j}"
-        br_children: list[str] = []
-        prev, prev_shape = entry, info.in_shape
-        fork_ends: list[tuple[str, Shape]] = []
-        fork_start: tuple[str, Shape] | None = None
-        br_params = br_macs = 0
-        for o in ops_by_branch.get(j, []):
-            if len(o.path) == 3:
-                nid = f"{brid}/{o.path[2]}"
-                src, src_shape = prev, prev_shape
-                sub = f"{mod}.{o.path[2]}" if blk.kind == "seq" else f"{mod}.branch{j}.{o.path[2]}"
-            else:
-                f, k = o.path[3], o.path[4]
-                nid = f"{brid}/f{f}/{k}"
-                if fork_start is None:
-                    fork_start = (prev, prev_shape)
-                if k == 0:
-                    src, src_shape = fork_start
-                else:
-                    src, src_shape = prev, prev_shape
-                sub = f"{mod}.branch{j}.fork{f}.{k}"
-            g.nodes[nid] = Node(nid, _op_label(o.op), o.op.kind, brid, o.out_shape, o.params, o.macs,
-                                detail=f"{o.op.kernel_text} {o.op.kind}", module=sub)
-            br_children.append(nid)
-            inner.append(Edge(src, nid, src_shape))
-            br_params += o.params
-            br_macs += o.macs
-            if len(o.path) > 3 and k == len(branch.fork[f]) - 1:
-                fork_ends.append((nid, o.out_shape))
-            prev, prev_shape = nid, o.out_shape
-        if fork_ends:
-            cat = f"{brid}/cat"
-            g.nodes[cat] = Node(cat, "concat", "concat", brid, info.branch_shapes[j])
-            br_children.append(cat)
-            inner.extend(Edge(n, cat, s) for n, s in fork_ends)
-            prev, prev_shape = cat, info.branch_shapes[j]
-        label = f"branch {j}" + (f" ({branch.role})" if branch.role else "")
-        bmod = mod if blk.kind == "seq" else f"{mod}.branch{j}"
-        g.nodes[brid] = Node(brid, label, "branch", bid, info.branch_shapes[j], br_params, br_macs,
-                             module=bmod, children=tuple(br_children))
+    children = [entry]
+    ends: list[tuple[str, Shape]] = []
+    for j in range(len(blk.branches)):
+        brid, end = _add_branch(g, info, j, ops_by_branch.get(j, []), (entry, info.in_shape), inner)
         children.append(brid)
-        ends.append((prev, prev_shape))
-    out_id = ends[0][0]
-    if blk.kind != "seq":
-        cat = f"{bid}/concat"
-        cat_shape = (sum(s[0] for _, s in ends), ends[0][1][1], ends[0][1][2])
-        g.nodes[cat] = Node(cat, "concat", "concat", bid, cat_shape)
-        children.append(cat)
-        inner.extend(Edge(n, cat, s) for n, s in ends)
-        out_id = cat
-        if blk.kind == "residual":
-            proj, add = f"{bid}/proj", f"{bid}/add"
-            g.nodes[proj] = Node(proj, f"linear 1x1 {info.in_shape[0]}", "proj", bid, info.out_shape,
-                                 info.proj_params, info.proj_macs, module=f"{mod}.proj")
-            g.nodes[add] = Node(add, f"x + {blk.scale:g}·F(x)" + ("" if blk.final_act else " (no ReLU)"), "add", bid,
-                                info.out_shape, module=mod)
-            children += [proj, add]
-            inner += [Edge(cat, proj, cat_shape), Edge(proj, add, info.out_shape), Edge(entry, add, info.in_shape)]
-            out_id = add
-    g.inner[bid] = inner
-    detail = blk.role or blk.kind
+        ends.append(end)
+    joins, out_id = _add_join(g, info, ends, entry, inner)
+    children += joins
     g.nodes[bid + "/out"] = Node(bid + "/out", "out", "port", bid, info.out_shape)
-    g.inner[bid].append(Edge(out_id, bid + "/out", info.out_shape))
-    g.nodes[bid] = Node(bid, blk.label, blk.kind, sid, info.out_shape, info.params, info.macs, detail=detail,
-                        module=mod, children=tuple(children) + (bid + "/out",))
+    inner.append(Edge(out_id, bid + "/out", info.out_shape))
+    g.inner[bid] = inner
+    g.nodes[bid] = Node(bid, blk.label, blk.kind, sid, info.out_shape, info.params, info.macs,
+                        detail=blk.role or blk.kind, module=block_module(info.stage.name, blk.name),
+                        children=tuple(children) + (bid + "/out",))
     return bid
 
 
@@ -190,7 +222,7 @@ def build_graph(spec: ArchSpec, input_size: int | None = None) -> BlockGraph:
         run: list[str] = []
         last: tuple | None = None
         for blk in s.blocks:
-            key = _structure(blk)
+            key = blk.structure
             if run and key == last:
                 run.append(f"b:{blk.name}")
             else:

@@ -1,5 +1,6 @@
 """Weights: import torchvision/timm state dicts into our presets; our checkpoints, saved and loaded safely.
 
+What each reference source is (its preset, keys, normalisation, loader) is its record in core.sources.
 Reference state dicts map onto our modules by *position*: the weight-compatible presets register
 their tensors in the same order as the reference, so the n-th tensor of one is the n-th of the other,
 with every shape checked. Aux-head tensors are matched as a group of their own because torchvision's
@@ -10,9 +11,10 @@ class names and free-form metadata. Nothing is ever unpickled.
 """
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,26 +23,15 @@ import torch
 from torch import nn
 
 from ..errors import SpecError, WeightsError
-from .presets import INCEPTION_MEAN, INCEPTION_STD, get_spec
+from .files import NotReadable, SaveError, atomic_write, check_regular, open_regular  # noqa: F401 - re-exported
+from .names import first_line, printable
+from .presets import get_spec
+from .sources import get_source
 from .spec import ArchSpec
-
-# source name -> (preset name, prefixes of the reference's aux-head keys)
-SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "torchvision:googlenet": ("googlenet", ("aux1.", "aux2.")),
-    "torchvision:inception_v3": ("inception_v3", ("AuxLogits.",)),
-    "timm:inception_v4": ("inception_v4", ()),
-    "timm:inception_resnet_v2": ("inception_resnet_v2", ()),
-}
 
 CHECKPOINT_FORMAT = "inception-studio-checkpoint"
 CHECKPOINT_VERSION = 1
-
-
-def _source(source: str) -> tuple[str, tuple[str, ...]]:
-    try:
-        return SOURCES[source]
-    except KeyError:
-        raise WeightsError(f"unknown weights source '{source}' (one of {', '.join(SOURCES)})") from None
+log = logging.getLogger(__name__)
 
 
 def _split(sd: dict[str, torch.Tensor], aux_prefixes: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -51,7 +42,7 @@ def _split(sd: dict[str, torch.Tensor], aux_prefixes: tuple[str, ...]) -> tuple[
 
 def map_state_dict(model: nn.Module, ref: dict[str, torch.Tensor], source: str, name: str = "weights") -> dict[str, torch.Tensor]:
     """Rename a reference state dict's keys to ``model``'s, by position with shapes checked."""
-    _, aux_prefixes = _source(source)
+    aux_prefixes = get_source(source).aux_prefixes
     ours = model.state_dict()
     ref_main, ref_aux = _split(ref, aux_prefixes)
     our_main, our_aux = _split(ours, ("aux.",))
@@ -72,71 +63,122 @@ def map_state_dict(model: nn.Module, ref: dict[str, torch.Tensor], source: str, 
 
 def spec_for_source(source: str, num_classes: int | None = None, aux: bool | None = None,
                     pretrained_transform: bool = False) -> ArchSpec:
-    """The preset matching ``source``, with the class count and aux heads of the weights file."""
-    preset, _ = _source(source)
-    spec = get_spec(preset)
+    """The preset matching ``source``, with the class count and aux heads of the weights file.
+
+    ``pretrained_transform``: with the input normalisation the released weights expect (the source's record).
+    """
+    src = get_source(source)
+    spec = get_spec(src.preset)
     if num_classes is not None:
         spec = replace(spec, num_classes=num_classes)
     if aux is not None:
         spec = replace(spec, aux_enabled=aux and bool(spec.aux))
-    if pretrained_transform and source.startswith("torchvision:"):
-        # torchvision's pretrained googlenet/inception_v3 set transform_input=True, which maps ImageNet-normalised
-        # input to the (x - 0.5) / 0.5 scaling the TF weights expect: the same as normalising with 0.5 directly.
-        spec = replace(spec, mean=INCEPTION_MEAN, std=INCEPTION_STD)
+    if pretrained_transform:
+        spec = replace(spec, mean=src.mean, std=src.std)
     return spec
 
 
-def _infer_classes(sd: dict[str, torch.Tensor]) -> int | None:
-    for key in ("fc.weight", "last_linear.weight", "classif.weight"):
-        if key in sd:
-            return int(sd[key].shape[0])
-    return None
+@functools.lru_cache(maxsize=8)
+def reference_key_order(source: str, aux: bool = True) -> tuple[str, ...]:
+    """The state-dict keys of the reference architecture for ``source``, in its own registration order.
+
+    The reference is rebuilt (randomly initialised, on the meta device: no memory, no download) from
+    torchvision or timm, so a file whose keys were re-sorted (safetensors sorts them) maps correctly.
+    """
+    return get_source(source).reference_keys(aux)
+
+
+def in_reference_order(source: str, state_dict: dict[str, torch.Tensor], name: str = "weights") -> dict[str, torch.Tensor]:
+    """``state_dict`` with its keys in the reference's order; WeightsError naming a key it lacks or should not have."""
+    aux_prefixes = get_source(source).aux_prefixes
+    has_aux = any(k.startswith(aux_prefixes) for k in state_dict) if aux_prefixes else True
+    try:
+        order = reference_key_order(source, has_aux)
+    except ImportError:  # timm is optional: without it, trust the file's own order unless it was re-sorted
+        if list(state_dict) == sorted(state_dict):
+            raise WeightsError(f"{name}: its keys are sorted (as in .safetensors files); mapping them onto "
+                               f"{source} needs the package 'timm' (pip install timm)") from None
+        return state_dict
+    known = set(order)
+    extra = [k for k in state_dict if k not in known]
+    missing = [k for k in order if k not in state_dict]
+    if not extra and all(k.endswith(".num_batches_tracked") for k in missing):
+        # files saved before PyTorch 0.4.1 have no BN step counters; they only matter for momentum=None
+        state_dict = {**state_dict, **{k: torch.tensor(0, dtype=torch.long) for k in missing}}
+        missing = []
+    if extra or missing:
+        what = f"unexpected key '{printable(extra[0], 80)}'" if extra else f"missing key '{missing[0]}'"
+        raise WeightsError(f"{name}: not a {source} state dict ({what}; {len(missing)} missing, {len(extra)} unexpected)")
+    return {k: state_dict[k] for k in order}
 
 
 def import_reference(source: str, state_dict: dict[str, torch.Tensor], name: str = "weights",
                      pretrained_transform: bool = False):
-    """Build our preset for ``source`` and load a reference state dict into it; returns the model."""
+    """Build our preset for ``source`` and load a reference state dict into it; returns the model.
+
+    The tensors are matched in the reference architecture's key order, whatever order the file has.
+    """
     from .build import build_model
 
-    preset, aux_prefixes = _source(source)
-    has_aux = any(k.startswith(aux_prefixes) for k in state_dict) if aux_prefixes else None
-    spec = spec_for_source(source, _infer_classes(state_dict), has_aux, pretrained_transform)
+    src = get_source(source)
+    state_dict = in_reference_order(source, state_dict, name)
+    has_aux = any(k.startswith(src.aux_prefixes) for k in state_dict) if src.aux_prefixes else None
+    classes = int(state_dict[src.classifier].shape[0]) if src.classifier in state_dict else None
+    spec = spec_for_source(source, classes, has_aux, pretrained_transform)
+    log.info("importing %s weights (%s) into %s", source, printable(name, 80), spec.name)
     model = build_model(spec)
     model.load_state_dict(map_state_dict(model, state_dict, source, name))
     return model
 
 
 def _existing(path: str | os.PathLike) -> Path:
-    """The path, if it names a non-empty file (else a one-line WeightsError)."""
+    """The path, if it names a non-empty regular file (else a one-line WeightsError; a FIFO is never opened)."""
     p = Path(path)
-    if not p.is_file():
-        raise WeightsError(f"{p.name}: no such file")
-    if p.stat().st_size == 0:
-        raise WeightsError(f"{p.name}: empty file")
+    try:
+        st = check_regular(p)
+    except NotReadable as exc:
+        raise WeightsError(f"{_label(p)}: {'no such file' if exc.reason == 'file not found' else exc.reason}") from None
+    if st.st_size == 0:
+        raise WeightsError(f"{_label(p)}: empty file")
     return p
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Read a plain state dict from .safetensors or a torch file, safely (weights_only=True)."""
-    p = _existing(path)
+def _label(p: Path) -> str:
+    """A file's name as messages show it (one line, whatever characters it holds)."""
+    return printable(p.name or str(p), 80)
+
+
+def _file_kind(p: Path) -> str:
+    """What a weights file is by its first bytes: "torch" (zip or pickle), "safetensors" or "unknown"."""
     try:
-        if p.suffix == ".safetensors":
+        with open_regular(p) as fh:
+            head = fh.read(9)
+    except NotReadable:
+        return "unknown"
+    if len(head) == 9 and head[8:9] == b"{":  # 8-byte header length (any bytes), then the JSON header
+        return "safetensors"
+    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":  # torch.save's zip archive, or a bare pickle
+        return "torch"
+    return "unknown"
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a plain state dict from .safetensors or a torch file (by its content), safely (weights_only=True)."""
+    p = _existing(path)
+    kind = _file_kind(p)
+    try:
+        if kind == "safetensors" or (kind == "unknown" and p.suffix == ".safetensors"):
             from safetensors.torch import load_file
             sd = load_file(str(p))
         else:
             sd = torch.load(str(p), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any decoder failure is "not a weights file"
-        raise WeightsError(f"{p.name}: not a readable weights file ({_short(exc)})") from None
+        raise WeightsError(f"{_label(p)}: not a readable weights file ({first_line(exc)})") from None
     if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
         sd = sd["state_dict"]
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise WeightsError(f"{p.name}: does not hold a state dict of tensors")
+    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
+        raise WeightsError(f"{_label(p)}: does not hold a state dict of tensors")
     return sd
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
 
 
 # ---- our checkpoints --------------------------------------------------------------------------
@@ -151,23 +193,9 @@ class Checkpoint:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def atomic_write(path: str | os.PathLike, write) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``, so a crash never leaves half a file."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def save_checkpoint(path: str | os.PathLike, spec: ArchSpec, model_or_state: nn.Module | dict[str, torch.Tensor],
                     class_names: list[str] | None = None, metadata: dict[str, Any] | None = None) -> None:
-    """Write a checkpoint (safetensors) atomically."""
+    """Write a checkpoint (safetensors) atomically; SaveError (one line) if it cannot be written."""
     from safetensors.torch import save_file
 
     sd = model_or_state.state_dict() if isinstance(model_or_state, nn.Module) else model_or_state
@@ -179,32 +207,65 @@ def save_checkpoint(path: str | os.PathLike, spec: ArchSpec, model_or_state: nn.
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
 
 
+MAX_CLASS_NAME = 1000
+
+
+def _header_json(header: dict[str, str], key: str, default: str, label: str) -> Any:
+    from .spec_json import parse_json
+
+    try:
+        return parse_json(header.get(key, default), what=key)
+    except SpecError as exc:
+        raise WeightsError(f"{label}: {exc}") from None
+
+
+def _read_header(header: dict[str, str], label: str) -> tuple[ArchSpec, list[str], dict[str, Any]]:
+    """The spec, class names and metadata in a checkpoint's header, each checked for its type."""
+    version = header.get("version")
+    if version != str(CHECKPOINT_VERSION):
+        raise WeightsError(f"{label}: checkpoint version '{printable(version, 20)}' is not supported "
+                           f"(this version reads {CHECKPOINT_VERSION})")
+    if "spec" not in header:
+        raise WeightsError(f"{label}: its header has no spec")
+    try:
+        spec = ArchSpec.from_json(header["spec"])
+    except SpecError as exc:
+        raise WeightsError(f"{label}: its spec is unusable ({exc})") from None
+    names = _header_json(header, "class_names", "[]", label)
+    if not isinstance(names, list) or not all(isinstance(n, str) and len(n) <= MAX_CLASS_NAME for n in names):
+        raise WeightsError(f"{label}: class_names must be a list of names (text of at most {MAX_CLASS_NAME} "
+                           "characters each)")
+    meta = _header_json(header, "metadata", "{}", label)
+    if not isinstance(meta, dict):
+        raise WeightsError(f"{label}: metadata must be a JSON object")
+    if not isinstance(meta.get("config", {}), dict):
+        raise WeightsError(f"{label}: metadata.config must be a JSON object (the training options)")
+    return spec, names, meta
+
+
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read one of our checkpoints; one-line WeightsError for a foreign, corrupt or mismatched file."""
     from safetensors import safe_open
 
     p = _existing(path)
+    label = _label(p)
+    if _file_kind(p) == "torch":
+        raise WeightsError(f"{label}: a PyTorch pickle (a .pth/.pt state dict), not an Inception Studio checkpoint; "
+                           f"convert it with 'inception-studio import-weights SOURCE {label} -o model.safetensors'")
     try:
         with safe_open(str(p), framework="pt") as fh:
             header = fh.metadata() or {}
             if header.get("format") != CHECKPOINT_FORMAT:
-                raise WeightsError(f"{p.name}: not an Inception Studio checkpoint (no spec inside); "
+                raise WeightsError(f"{label}: not an Inception Studio checkpoint (no spec inside); "
                                    "use import-weights for torchvision/timm files")
+            spec, names, meta = _read_header(header, label)
             sd = {k: fh.get_tensor(k) for k in fh.keys()}
     except WeightsError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise WeightsError(f"{p.name}: not a readable checkpoint ({_short(exc)})") from None
-    if header.get("version") != str(CHECKPOINT_VERSION):
-        raise WeightsError(f"{p.name}: checkpoint version {header.get('version')} is not supported")
-    try:
-        spec = ArchSpec.from_json(header["spec"])
-        names = json.loads(header.get("class_names", "[]"))
-        meta = json.loads(header.get("metadata", "{}"))
-    except (SpecError, KeyError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"{p.name}: its spec is unusable ({exc})") from None
+        raise WeightsError(f"{label}: not a readable checkpoint ({first_line(exc)})") from None
     ck = Checkpoint(spec, sd, names, meta)
-    check_fits(ck, p.name)
+    check_fits(ck, label)
     return ck
 
 
@@ -212,8 +273,11 @@ def check_fits(ck: Checkpoint, name: str) -> None:
     """Raise WeightsError unless the weights have exactly the tensors the spec builds."""
     from .build import build_model
 
-    with torch.device("meta"):  # shapes only: no memory, no initialisation
-        want = build_model(ck.spec, check_memory=False).state_dict()
+    try:
+        with torch.device("meta"):  # shapes only: no memory, no initialisation
+            want = build_model(ck.spec, check_memory=False).state_dict()
+    except SpecError as exc:
+        raise WeightsError(f"{name}: its spec is unusable ({exc})") from None
     missing = [k for k in want if k not in ck.state_dict]
     extra = [k for k in ck.state_dict if k not in want]
     if missing or extra:
@@ -271,16 +335,11 @@ def download_reference(source: str, progress: bool = True, local_file: str | os.
     torchvision looks in its hub cache ($TORCH_HOME/hub/checkpoints) before downloading; timm is
     pointed at ``local_file`` when one is given (its ``pretrained_cfg_overlay``), else the HF hub.
     """
-    kind, arch = source.split(":", 1)
-    _source(source)
+    src = get_source(source)
     try:
-        if kind == "torchvision":
-            import torchvision.models as tvm
-            enum = {"googlenet": tvm.GoogLeNet_Weights, "inception_v3": tvm.Inception_V3_Weights}[arch].DEFAULT
-            return enum.get_state_dict(progress=progress, check_hash=True)
-        import timm
-        overlay = {"file": str(local_file)} if local_file else None
-        return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=overlay).state_dict()
+        log.info("getting pretrained weights %s (%s)", source, local_file or src.url)
+        return src.download(progress, str(local_file) if local_file else None)
     except Exception as exc:  # noqa: BLE001 - offline, hub errors, ...
-        raise WeightsError(f"{source}: could not get pretrained weights ({_short(exc)}); "
+        log.warning("could not get %s", source, exc_info=True)
+        raise WeightsError(f"{source}: could not get pretrained weights ({first_line(exc)}); "
                            "download the file elsewhere and use import-weights") from None

@@ -1,4 +1,5 @@
-"""ImageNet-1k class names, in index order, for models with ImageNet heads.
+"""Class names: ImageNet-1k's, in index order, for models with ImageNet heads, and the names of any
+model's outputs (``class_names_for``).
 
 Where the list lives: ``inception_studio/assets/imagenet_classes.txt`` inside the package (one name
 a line, 1000 lines), so an installed wheel carries it as package data (``inception_studio/assets/*``).
@@ -8,6 +9,7 @@ checkouts that keep one there), then torchvision's built-in copy as a last resor
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -49,3 +51,12 @@ def _load() -> tuple[str, ...]:
 def imagenet_classes() -> list[str]:
     """Return the 1000 ImageNet class names in index order (a fresh list each call)."""
     return list(_load())
+
+
+def class_names_for(num_classes: int, names: Sequence[str] | None = None) -> list[str]:
+    """Names for each output: ``names`` when they fit, ImageNet's for 1000 classes, else "class i"."""
+    if names and len(names) == num_classes:
+        return list(names)
+    if num_classes == NUM_IMAGENET_CLASSES:
+        return imagenet_classes()
+    return [f"class {i}" for i in range(num_classes)]

@@ -1,13 +1,13 @@
 """Device choice: which accelerators exist, how much memory they have, and mixed-precision settings.
 
 Owns the mapping from a user's device spec ("auto", "cuda:1", "cpu", ...) to a ``torch.device``,
-memory checks that refuse work up front with a one-line ``ResourceError``, and the per-device
-autocast / channels-last policy. Pure Python/torch, no Qt.
+each device's free memory, the memory checks that refuse work up front with a one-line ``ResourceError``
+(by core.memory's policy, the one the model builder follows too), and the per-device autocast /
+channels-last policy. Pure Python/torch, no Qt.
 """
 from __future__ import annotations
 
 import contextlib
-import os
 import platform
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,10 +15,8 @@ from typing import Any
 
 import torch
 
+from inception_studio.core.memory import format_bytes, fits, ram_available, ram_total
 from inception_studio.errors import ResourceError
-
-# Refuse work that needs more than this share of the memory that is free now.
-MEMORY_HEADROOM = 0.9
 
 
 @dataclass(frozen=True)
@@ -45,32 +43,6 @@ class DeviceInfo:
         return torch.device(self.id)
 
 
-def format_bytes(n: int | float) -> str:
-    """Format a byte count with binary units and one decimal: 1610612736 -> "1.5 GiB"."""
-    n = float(n)
-    if abs(n) < 1024:
-        return f"{int(n)} B"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        n /= 1024.0
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.1f} {unit}"
-    return f"{n:.1f} TiB"  # pragma: no cover - loop always returns
-
-
-def _read_proc_kv(path: str, key: str) -> int | None:
-    """Read one "Key: value kB" entry from a /proc file, in bytes, or None."""
-    try:
-        with open(path, encoding="ascii", errors="replace") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    parts = line.split()
-                    value = int(parts[1])
-                    return value * 1024 if len(parts) > 2 and parts[2].lower() == "kb" else value
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 @lru_cache(maxsize=1)
 def _cpu_name() -> str:
     """The CPU model from /proc/cpuinfo, else platform.processor(), else the machine type."""
@@ -84,50 +56,6 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def _sysconf_total() -> int | None:
-    """Physical memory from os.sysconf, or None where unsupported."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _sysconf_available() -> int | None:
-    """Available physical pages from os.sysconf, or None where unsupported."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _cgroup_free() -> int | None:
-    """Memory left under a cgroup v2/v1 limit (containers), or None when there is no limit."""
-    candidates = (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
-    )
-    for limit_path, usage_path in candidates:
-        try:
-            with open(limit_path, encoding="ascii") as fh:
-                raw = fh.read().strip()
-            if raw == "max":
-                return None
-            limit = int(raw)
-            if limit >= 1 << 60:  # cgroup v1 "unlimited"
-                return None
-            with open(usage_path, encoding="ascii") as fh:
-                usage = int(fh.read().strip())
-            return max(0, limit - usage)
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def _cpu_total() -> int:
-    """Total RAM in bytes (0 when unknown)."""
-    return _read_proc_kv("/proc/meminfo", "MemTotal") or _sysconf_total() or 0
 
 
 def _mps_available() -> bool:
@@ -164,8 +92,8 @@ def list_devices() -> list[DeviceInfo]:
             continue
         devices.append(DeviceInfo(f"cuda:{index}", "cuda", str(props.name), int(props.total_memory)))
     if _mps_available():
-        devices.append(DeviceInfo("mps", "mps", "Apple GPU (Metal)", _mps_recommended() or _cpu_total()))
-    devices.append(DeviceInfo("cpu", "cpu", _cpu_name(), _cpu_total()))
+        devices.append(DeviceInfo("mps", "mps", "Apple GPU (Metal)", _mps_recommended() or ram_total()))
+    devices.append(DeviceInfo("cpu", "cpu", _cpu_name(), ram_total()))
     return devices
 
 
@@ -216,13 +144,7 @@ def _available(device: torch.device) -> int | None:
         except (AttributeError, RuntimeError):
             used = 0
         return max(0, recommended - used)
-    free = _read_proc_kv("/proc/meminfo", "MemAvailable")
-    if free is None:
-        free = _sysconf_available()
-    limit_free = _cgroup_free()
-    if limit_free is not None:
-        free = limit_free if free is None else min(free, limit_free)
-    return free
+    return ram_available()
 
 
 def available_memory(device: torch.device | str | DeviceInfo | None) -> int:
@@ -238,12 +160,10 @@ def _device_name(device: torch.device) -> str:
 
 
 def check_memory(needed_bytes: int, device: torch.device | str | DeviceInfo | None, what: str = "model") -> None:
-    """Raise ResourceError when ``needed_bytes`` exceeds 90% of the memory free on ``device``."""
+    """Raise ResourceError when ``needed_bytes`` is more than core.memory's policy allows of what ``device`` has free."""
     dev = _as_device(device)
     free = available_memory(dev)
-    if free <= 0:
-        return  # cannot measure; let the allocator decide
-    if needed_bytes > MEMORY_HEADROOM * free:
+    if not fits(needed_bytes, free):  # (free memory that cannot be measured never refuses)
         raise ResourceError(
             f"{what} needs about {format_bytes(needed_bytes)} but {_device_name(dev)} has {format_bytes(free)} free"
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from inception_studio.core.names import first_line
 from inception_studio.errors import ResourceError
 
 
@@ -26,6 +27,23 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ResourceError(f"{name}: expected a whole number, got {raw!r}") from None
+
+
+def _store():
+    """The default process group's key-value store (None when there is none)."""
+    try:
+        from torch.distributed import distributed_c10d
+
+        return distributed_c10d._get_default_store()
+    except Exception:  # noqa: BLE001 - private API: absent on some builds
+        return None
+
+
+def is_stall_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective that gave up waiting for another rank (a timeout or a lost peer)."""
+    text = str(exc).lower()
+    return isinstance(exc, getattr(dist, "DistError", RuntimeError)) or any(
+        k in text for k in ("timed out", "timeout", "connection closed by peer", "connection reset"))
 
 
 @dataclass
@@ -49,7 +67,7 @@ class DistContext:
         return self.rank == 0
 
     @classmethod
-    def from_env(cls, device: torch.device | None = None, timeout_s: float = 1800.0) -> DistContext:
+    def from_env(cls, device: torch.device | None = None, timeout_s: float = 300.0) -> DistContext:
         """Join the process group torchrun describes in the environment (if any) and return the context."""
         world = _env_int("WORLD_SIZE", 1)
         if world <= 1:
@@ -67,8 +85,7 @@ class DistContext:
         try:
             dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
         except (RuntimeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ResourceError(f"distributed start-up failed on rank {rank}/{world} ({first[:160]})") from None
+            raise ResourceError(f"distributed start-up failed on rank {rank}/{world} ({first_line(exc)})") from None
         return cls(rank, world, local, backend, True)
 
     def device_for(self, requested: torch.device) -> torch.device:
@@ -91,6 +108,35 @@ class DistContext:
         out = [torch.zeros(1, dtype=torch.long, device=dev) for _ in range(self.world_size)]
         dist.all_gather(out, torch.tensor([int(value)], dtype=torch.long, device=dev))
         return [int(t.item()) for t in out]
+
+    def heartbeat(self, step: int) -> None:
+        """Publish this rank's step in the rendezvous store, so a rank left waiting can tell who stalled."""
+        store = _store() if self.enabled else None
+        if store is not None:
+            try:
+                store.set(f"inception_studio/step/{self.rank}", str(int(step)))
+            except Exception:  # noqa: BLE001 - a diagnostic only: never let it end a run
+                pass
+
+    def describe_stall(self, timeout_s: float) -> str:
+        """One line for a collective that timed out: which rank(s) fell behind, from their heartbeats."""
+        steps: dict[int, int | None] = {}
+        store = _store()
+        for r in range(self.world_size):
+            try:
+                store.wait([f"inception_studio/step/{r}"], datetime.timedelta(seconds=1))
+                steps[r] = int(store.get(f"inception_studio/step/{r}"))
+            except Exception:  # noqa: BLE001 - missing key or a dead store: unknown
+                steps[r] = None
+        known = [s for s in steps.values() if s is not None]
+        ahead = max(known) if known else None
+        late = [r for r, s in steps.items() if r != self.rank and (s is None or (ahead is not None and s < ahead))]
+        if not late:
+            late = [r for r in steps if r != self.rank]
+        where = ", ".join(f"rank {r} (last seen at step {steps[r]})" if steps[r] is not None else
+                          f"rank {r} (never reported)" for r in late)
+        return (f"distributed training: rank {self.rank}/{self.world_size} waited {timeout_s:g} s for {where}; "
+                "that process stalled or died (raise --ddp-timeout if its steps are just slow)")
 
     def barrier(self) -> None:
         """Wait for every rank (no-op for one process)."""

@@ -1,4 +1,5 @@
-"""ONNX export: write the model with block-scoped node names, check it, and compare with onnxruntime.
+"""ONNX export: write the model with block-scoped node names, check it, and compare with onnxruntime;
+and the cache of exports that lets trained weights classify in onnxruntime on the CPU.
 
 The TorchScript-based exporter is used because it names every node after the module scope it came
 from (``/inception3a/branch1/branch1.0/conv/Conv``), so Netron shows which block a node belongs to,
@@ -6,6 +7,8 @@ and because it needs no extra packages. BatchNorm is folded into the convs (eval
 """
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -15,8 +18,10 @@ import torch
 from torch import nn
 
 from ..core.spec import ArchSpec
-from ..core.weights import atomic_write
+from ..core.files import SaveError, atomic_write
+from ..core.names import first_line, safe_filename
 from ..errors import StudioError
+from ..paths import cache_dir
 
 OPSET = 17
 
@@ -70,15 +75,17 @@ def export_onnx(model: nn.Module, spec: ArchSpec, path: str | Path, input_size: 
         with torch.no_grad():
             ref = model(x).numpy() if check else None
         atomic_write(path, write)
+    except SaveError:
+        raise  # a full disk or a read-only folder: already one line naming the file
     except Exception as exc:  # noqa: BLE001 - exporter failures come in many types
-        raise ExportError(f"{Path(path).name}: ONNX export failed ({str(exc).splitlines()[0][:160]})") from None
+        raise ExportError(f"{Path(path).name}: ONNX export failed ({first_line(exc)})") from None
     finally:
         model.to(device).train(was_training)
     proto = onnx.load(str(path))
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
-        raise ExportError(f"{Path(path).name}: onnx.checker rejected the export ({str(exc).splitlines()[0]})") from None
+        raise ExportError(f"{Path(path).name}: onnx.checker rejected the export ({first_line(exc)})") from None
     diff = float("nan")
     if ref is not None:
         out = ort_session(path).run(None, {"image": x.numpy()})[0]
@@ -101,3 +108,55 @@ def ort_session(path: str | Path, threads: int | None = None):
         opts.intra_op_num_threads = threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+# ------------------------------------------------------------------------------------ the cache
+def onnx_cache_dir() -> Path:
+    """Where exports of trained weights are cached for onnxruntime."""
+    return cache_dir() / "onnx"
+
+
+# What the cache writes: "<safe name>-<20 hex digits>.onnx". Pruning touches nothing else.
+_CACHE_FILE = re.compile(r"[A-Za-z0-9._-]{1,64}-[0-9a-f]{20}\.onnx")
+
+
+def onnx_cache_path(spec: ArchSpec, model: nn.Module) -> Path:
+    """Where the export of these weights of ``spec`` is cached (named by a hash of the spec and the weights)."""
+    h = hashlib.sha256(spec.to_json(indent=None).encode())
+    for k, v in model.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().to("cpu").contiguous().numpy().tobytes())
+    # The spec's name comes from a file: it is made a plain file name, never a path.
+    return onnx_cache_dir() / f"{safe_filename(spec.name)}-{h.hexdigest()[:20]}.onnx"
+
+
+ONNX_CACHE_FILES = 8
+
+
+def prune_onnx_cache(folder: Path, limit: int = ONNX_CACHE_FILES, keep: Path | None = None) -> list[Path]:
+    """Delete all but the ``limit`` newest exports the cache wrote in ``folder`` (~26 MB each for GoogLeNet).
+
+    Only regular files named as the cache names them are candidates; anything else there is left alone.
+    """
+    files = []
+    for f in folder.glob("*.onnx"):
+        try:
+            if _CACHE_FILE.fullmatch(f.name) and f.is_file() and not f.is_symlink():
+                files.append((f.stat().st_mtime_ns, f))
+        except OSError:
+            continue
+    files.sort(key=lambda t: t[0], reverse=True)
+    gone = [f for _, f in files[limit:] if f != keep]
+    for f in gone:
+        f.unlink(missing_ok=True)
+    return gone
+
+
+def cached_ort_session(model: nn.Module, spec: ArchSpec, threads: int | None = None):
+    """An onnxruntime session for ``model``: exported on first use (then kept; the cache is pruned), else reused."""
+    path = onnx_cache_path(spec, model)
+    if not path.is_file():
+        export_onnx(model, spec, path)
+        prune_onnx_cache(path.parent, keep=path)
+    return ort_session(path, threads=threads)
+

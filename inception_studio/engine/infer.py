@@ -1,21 +1,19 @@
-"""Inference: build a model on a device, classify images, look inside it (feature maps, Grad-CAM).
+"""Inference: classify images with one model and look inside it (feature maps, Grad-CAM).
 
-Owns ``build_on_device`` (a generator of progress events that checks memory first, loads or carries
-over weights, moves the model to its device with channels-last / autocast policy, and turns an
-out-of-memory failure into a ResourceError) and ``Predictor``, the one engine the GUI, the CLI and
-the Python API share: image -> preprocessing as the variant expects -> forward -> top-k class names
-and probabilities, plus forward hooks for feature maps and Grad-CAM. On the CPU the forward can run in
-onnxruntime instead of PyTorch (``backend=``), which the benchmarks compare. No Qt.
+Owns ``Predictor``, the one engine the GUI, the CLI and the Python API share: image -> preprocessing
+as the variant expects -> forward -> top-k class names and probabilities, plus forward hooks for
+feature maps and Grad-CAM. On the CPU the forward can run in onnxruntime instead of PyTorch
+(``backend=``), which the benchmarks compare. Building a model on a device is engine.building's
+(re-exported here, the public face of inference). No Qt.
 """
 from __future__ import annotations
 
 import copy
-import hashlib
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,35 +21,24 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ..core import weights as W
-from ..core.analysis import analyze
-from ..core.build import build_model
+from ..core.build import output_module
+from ..core.names import first_line
+from ..core.sources import get_source
 from ..core.spec import ArchSpec
-from ..errors import ImageError, ResourceError, StudioError, WeightsError
+from ..core.weights import spec_for_source
+from ..errors import ImageError, ResourceError, StudioError
 from . import device as D
-from .data import Preprocess, is_image_path, user_cache_dir
-from .loading import (
-    Weights,
-    WeightsChoice,
-    apply_weights,
-    resolve_weights,
-    spec_for_weights,
-)
+from .building import BuildEvent, BuiltModel, build_on_device, fold_batchnorm, inference_memory, run_build, to_device
+from .classes import class_names_for
+from .data import Preprocess
+from .data.images import expand_sources, source_name
+from .export import cached_ort_session, prune_onnx_cache
+from .loading import WeightsChoice, network_of, resolve_weights
 from .prepare import CACHE_ITEMS, ImagePrep
 
 TopK = list[tuple[str, float]]
 BACKENDS = ("auto", "torch", "onnxruntime")
-
-
-# ---------------------------------------------------------------------------------- class names
-def class_names_for(num_classes: int, names: Sequence[str] | None = None) -> list[str]:
-    """Names for each output: ``names`` when they fit, ImageNet's for 1000 classes, else "class i"."""
-    if names and len(names) == num_classes:
-        return list(names)
-    if num_classes == 1000:
-        from .classes import imagenet_classes
-        return imagenet_classes()
-    return [f"class {i}" for i in range(num_classes)]
+log = logging.getLogger(__name__)
 
 
 def topk_of(probs: torch.Tensor, names: Sequence[str], k: int) -> TopK:
@@ -61,147 +48,9 @@ def topk_of(probs: torch.Tensor, names: Sequence[str], k: int) -> TopK:
     return [(names[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
 
 
-# ------------------------------------------------------------------------------ build on device
-@dataclass(frozen=True)
-class BuildEvent:
-    """One step of building a model: what is happening, and how far along (None = unknown)."""
-
-    stage: str  # "memory" | "weights" | "build" | "carry" | "device" | "done"
-    message: str
-    fraction: float | None = None
-
-
-@dataclass
-class BuiltModel:
-    """A model ready to run on its device, with the weights' provenance."""
-
-    model: nn.Module
-    spec: ArchSpec
-    class_names: list[str]
-    device: str
-    source: str = "random init"
-    reinitialised: list[str] = field(default_factory=list)  # graph ids: "b:<block>", "head", "aux:<name>"
-    loaded: list[str] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        return (f"BuiltModel({self.spec.name} on {self.device}, {self.source}, "
-                f"{len(self.reinitialised)} re-initialised, {len(self.class_names)} classes)")
-
-
-def inference_memory(spec: ArchSpec, batch_size: int = 1) -> int:
-    """Bytes a forward pass of ``spec`` needs (weights + activations) at ``batch_size``."""
-    return analyze(spec).memory_bytes(batch_size, training=False)
-
-
-def _to_device(model: nn.Module, dev: torch.device, what: str) -> nn.Module:
-    """Move ``model`` to ``dev`` (channels-last where it helps); OOM becomes a ResourceError."""
-    try:
-        model = model.to(dev)
-        if D.use_channels_last(dev):
-            model = model.to(memory_format=torch.channels_last)
-    except Exception as exc:
-        if not D.is_oom_error(exc):
-            raise
-        try:  # give the device its memory back; the app keeps running
-            model.to("cpu")
-            if dev.type == "cuda":
-                torch.cuda.empty_cache()
-        except Exception:  # noqa: BLE001, S110 - best effort after an OOM
-            pass
-        raise ResourceError(f"{what}: out of memory on {dev} while moving the model there; "
-                            "pick another device or a smaller model") from None
-    return model
-
-
-def build_on_device(spec: ArchSpec, device: str | torch.device | None = None,
-                    weights: WeightsChoice | Weights | None = None, class_names: Sequence[str] | None = None,
-                    download=None) -> Iterator[BuildEvent | BuiltModel]:
-    """Build ``spec`` on ``device`` with ``weights``: yields BuildEvents, then the BuiltModel (also returned)."""
-    dev = D.resolve_device(device)
-    yield BuildEvent("memory", f"checking memory on {dev}", 0.02)
-    D.check_memory(inference_memory(spec), dev, f"{spec.name} (inference, batch 1)")
-    if dev.type != "cpu":  # the model is built in RAM first, then moved
-        D.check_memory(analyze(spec).params * 4, "cpu", f"{spec.name} (weights in RAM)")
-    w = weights if isinstance(weights, Weights) else None
-    if w is None:
-        choice = weights or WeightsChoice.random()
-        if choice.kind != "random":
-            what = "downloading" if choice.kind == "pretrained" and not choice.path else "reading"
-            yield BuildEvent("weights", f"{what} {choice.label}", None)
-        w = resolve_weights(choice, spec, download)
-    spec = spec_for_weights(spec, w)
-    yield BuildEvent("build", f"building {spec.title or spec.name}", 0.35)
-    model = build_model(spec, check_memory=False)
-    loaded: list[str] = []
-    fresh: list[str] = []
-    if w.state_dict is not None:
-        yield BuildEvent("carry", f"loading weights ({w.label})", 0.6)
-        loaded, fresh = apply_weights(model, w)
-    yield BuildEvent("device", f"moving to {dev}", 0.8)
-    model = _to_device(model, dev, spec.name).eval()
-    names = class_names_for(spec.num_classes, list(class_names or []) or w.class_names)
-    built = BuiltModel(model, spec, names, str(dev), w.label, fresh, loaded)
-    note = f", {len(fresh)} block(s) re-initialised" if fresh else ""
-    yield BuildEvent("done", f"{spec.name} ready on {dev} ({w.label}{note})", 1.0)
-    yield built
-    return built
-
-
-def run_build(spec: ArchSpec, device: str | torch.device | None = None,
-              weights: WeightsChoice | Weights | None = None, **kw: Any) -> BuiltModel:
-    """``build_on_device`` run to completion (for scripts and the CLI)."""
-    out = None
-    for event in build_on_device(spec, device, weights, **kw):
-        out = event
-    assert isinstance(out, BuiltModel)
-    return out
-
-
-# ------------------------------------------------------------------------------- optimisations
-def fold_batchnorm(model: nn.Module) -> nn.Module:
-    """Fold every eval-mode BatchNorm that follows a conv into that conv's weights (in place).
-
-    Module paths stay the same (the BN becomes an Identity), so forward hooks on graph nodes still work.
-    """
-    for mod in model.modules():
-        conv, bn = getattr(mod, "conv", None), getattr(mod, "bn", None)
-        if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d) and bn.track_running_stats:
-            with torch.no_grad():
-                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-                fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                                  conv.padding, conv.dilation, conv.groups, bias=True,
-                                  device=conv.weight.device, dtype=conv.weight.dtype)
-                fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
-                bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-                fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
-            mod.conv = fused
-            mod.bn = nn.Identity()
-    return model
-
-
 def _cpu_channels_last(dev: torch.device) -> bool:
     # oneDNN runs these convs markedly faster in NHWC on CPU (see benchmarks/bench_cpu_backends.py).
     return dev.type == "cpu"
-
-
-def _onnx_cache_path(spec: ArchSpec, model: nn.Module) -> Path:
-    h = hashlib.sha256(spec.to_json(indent=None).encode())
-    for k, v in model.state_dict().items():
-        h.update(k.encode())
-        h.update(v.detach().to("cpu").contiguous().numpy().tobytes())
-    return user_cache_dir() / "onnx" / f"{spec.name}-{h.hexdigest()[:20]}.onnx"
-
-
-ONNX_CACHE_FILES = 8
-
-
-def prune_onnx_cache(folder: Path, limit: int = ONNX_CACHE_FILES, keep: Path | None = None) -> list[Path]:
-    """Delete all but the ``limit`` newest exports in ``folder`` (every training run adds one; ~26 MB for GoogLeNet)."""
-    files = sorted(folder.glob("*.onnx"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
-    gone = [f for f in files[limit:] if f != keep]
-    for f in gone:
-        f.unlink(missing_ok=True)
-    return gone
 
 
 # ----------------------------------------------------------------------------------- results
@@ -223,34 +72,15 @@ class ImageResult:
         return not self.error
 
 
-def source_name(source: Any) -> str:
-    """The display name of an image source: the file name, or "<image>" for in-memory images."""
-    if isinstance(source, (str, os.PathLike)):
-        return Path(source).name or str(source)
-    if isinstance(source, Image.Image):
-        return str(source.info.get("name") or Path(getattr(source, "filename", "") or "").name or "<image>")
-    return "<image>"
-
-
-def expand_sources(items: Iterable[Any]) -> list[Any]:
-    """Paths as dropped: folders become the image files inside them (sorted, recursive, hidden skipped).
-
-    Files named explicitly are kept whatever their extension, so a bad one gets its own message.
-    """
-    out: list[Any] = []
-    for item in items:
-        if isinstance(item, (str, os.PathLike)) and Path(item).is_dir():
-            for root, dirs, files in os.walk(item):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                out += [os.path.join(root, f) for f in sorted(files) if is_image_path(f)]
-        else:
-            out.append(item)
-    return out
-
-
 # ------------------------------------------------------------------------------------ Predictor
 class Predictor:
-    """Classify images with one model: ``predict(image) -> [(class name, probability), ...]`` (top-k)."""
+    """Classify images with one model: ``predict(image) -> [(class name, probability), ...]`` (top-k).
+
+    ``source`` is either a model already built — a ``BuiltModel``, ``fit``'s result, or any module with a
+    ``.spec`` — which runs as it is (a copy: the caller's module is never changed), or something that names
+    a network — a variant name, an ArchSpec, a spec .json, a checkpoint file or a loaded Checkpoint —
+    which is built on ``device`` with ``weights`` (a checkpoint brings its own).
+    """
 
     def __init__(self, source: Any, device: str | torch.device | None = None, topk: int = 5,
                  backend: str = "auto", class_names: Sequence[str] | None = None,
@@ -289,48 +119,29 @@ class Predictor:
     def _resolve(source: Any, device: Any, weights: WeightsChoice | None,
                  class_names: Sequence[str] | None) -> tuple[BuiltModel, bool]:
         """The model to run and whether this predictor owns it (may change it in place)."""
-        if isinstance(source, (BuiltModel, nn.Module)):
-            built = source if isinstance(source, BuiltModel) else None
-            model = built.model if built else source
-            spec = built.spec if built else getattr(source, "spec", None)
-            if not isinstance(spec, ArchSpec):
-                raise StudioError("model: not an Inception Studio model (it has no .spec)")
-            if built is None:
-                param = next(model.parameters(), None)
-                built = BuiltModel(model, spec, list(class_names or []),
-                                   str(param.device) if param is not None else "cpu", "given model")
-            if device is not None and D.resolve_device(device) != torch.device(built.device):
-                dev = D.resolve_device(device)
-                moved = _to_device(copy.deepcopy(model), dev, spec.name)
-                return replace(built, model=moved, device=str(dev)), True
-            return built, False
-        if isinstance(source, W.Checkpoint):
-            w = Weights(source.state_dict, "checkpoint", source.spec, list(source.class_names))
-            return run_build(source.spec, device, w), True
-        if isinstance(source, ArchSpec):
-            return run_build(source, device, weights), True
-        if isinstance(source, (str, os.PathLike)):
-            text = str(source)
-            from ..core.presets import get_spec, list_variants
-            if text in list_variants() and not Path(text).exists():
-                return run_build(get_spec(text), device, weights), True
-            p = Path(text)
-            if not p.exists():
-                raise StudioError(f"{text}: neither a variant ({', '.join(list_variants())}) nor an existing file")
-            if p.suffix == ".json":
-                return run_build(ArchSpec.from_json(p.read_text(encoding="utf-8")), device, weights), True
-            ck = W.load_checkpoint(p)
-            w = Weights(ck.state_dict, f"checkpoint: {p.name}", ck.spec, list(ck.class_names))
-            return run_build(ck.spec, device, w), True
-        raise StudioError(f"cannot make a predictor from {type(source).__name__}")
+        model = source if isinstance(source, nn.Module) else getattr(source, "model", None)
+        if not isinstance(model, nn.Module):
+            spec, chosen = network_of(source, weights)
+            return run_build(spec, device, chosen), True
+        spec = getattr(source, "spec", None)
+        if not isinstance(spec, ArchSpec):
+            raise StudioError("model: not an Inception Studio model (it has no .spec)")
+        built = source if isinstance(source, BuiltModel) else None
+        if built is None:
+            param = next(model.parameters(), None)
+            names = list(class_names or []) or list(getattr(source, "class_names", []))
+            built = BuiltModel(model, spec, names, str(param.device) if param is not None else "cpu",
+                               getattr(source, "source", "") or "given model")
+        if device is not None and D.resolve_device(device) != torch.device(built.device):
+            dev = D.resolve_device(device)
+            return replace(built, model=to_device(copy.deepcopy(model), dev, spec.name), device=str(dev)), True
+        return built, False
 
     @classmethod
     def from_pretrained(cls, source: str, device: str | torch.device | None = None,
                         path: str | os.PathLike | None = None, **kw: Any) -> Predictor:
         """Pretrained ImageNet weights for ``source`` (e.g. "timm:inception_v4"): downloaded, or from ``path``."""
-        from ..core.weights import spec_for_source
-        if source not in W.SOURCES:
-            raise WeightsError(f"unknown weights source '{source}' (one of {', '.join(W.SOURCES)})")
+        get_source(source)  # an unknown source is refused before anything is built
         spec = replace(spec_for_source(source), aux_enabled=False)
         return cls(spec, device, weights=WeightsChoice.pretrained(source, path), **kw)
 
@@ -349,16 +160,12 @@ class Predictor:
                 self._ort = self._ort_session()
                 return "onnxruntime"
             except Exception as exc:  # noqa: BLE001 - any export failure just means "use PyTorch"
-                self.backend_note = f"onnxruntime unavailable ({str(exc).splitlines()[0][:120]}); using PyTorch"
+                log.warning("onnxruntime unavailable for %s; using PyTorch", self.spec.name, exc_info=True)
+                self.backend_note = f"onnxruntime unavailable ({first_line(exc, 120)}); using PyTorch"
         return "torch"
 
     def _ort_session(self):
-        from .export import export_onnx, ort_session
-        path = _onnx_cache_path(self.spec, self.model)
-        if not path.is_file():
-            export_onnx(self.model, self.spec, path)
-            prune_onnx_cache(path.parent, keep=path)
-        return ort_session(path, threads=torch.get_num_threads())
+        return cached_ort_session(self.model, self.spec, threads=torch.get_num_threads())
 
     # ---- preprocessing ---------------------------------------------------------------------
     def load(self, image: Any, name: str | None = None) -> Image.Image:
@@ -484,14 +291,9 @@ class Predictor:
 
     # ---- looking inside --------------------------------------------------------------------
     def _module(self, path: str) -> nn.Module:
-        try:
-            mod = self.model.get_submodule(path)
-        except AttributeError:
-            raise StudioError(f"module '{path}': not in this model (rebuild it after editing the spec)") from None
-        parts = path.split(".")
-        if len(parts) == 2 and parts[0] == "stages" and len(mod):
-            # The model runs a stage block by block (for aux heads), never as a whole: a stage's output is its last block's.
-            mod = mod[-1]
+        mod = output_module(self.model, path)
+        if mod is None:
+            raise StudioError(f"module '{path}': not in this model (rebuild it after editing the spec)")
         return mod
 
     def feature_maps(self, image: Any, module_paths: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -571,3 +373,8 @@ class Predictor:
         top = float(cam.max())
         cam = cam / top if top > 0 else torch.zeros_like(cam)
         return cam.clamp_(0, 1).cpu().numpy()
+
+
+__all__ = ["Predictor", "ImageResult", "TopK", "BACKENDS", "topk_of", "source_name", "expand_sources", "class_names_for",
+           "BuildEvent", "BuiltModel", "build_on_device", "run_build", "inference_memory", "fold_batchnorm",
+           "prune_onnx_cache", "resolve_weights"]

@@ -18,8 +18,9 @@ from torch import nn
 
 from ..core.spec import ArchSpec
 from . import device as D
-from .infer import BuildEvent, BuiltModel, Predictor, _to_device, build_on_device, inference_memory
-from .loading import Weights, WeightsChoice, resolve_weights
+from .building import BuildEvent, BuiltModel, build_on_device, check_inference_memory, resolve_with_progress, to_device
+from .infer import Predictor
+from .loading import Weights, WeightsChoice
 
 # Predictor's "auto" backend: on the CPU, trained weights classify in onnxruntime (exported once per weights,
 # cached); feature maps and Grad-CAM always run the PyTorch module.
@@ -33,14 +34,9 @@ def build_predictor(spec: ArchSpec, device: str | torch.device | None = None,
 
     The resolved Weights are returned so a later rebuild of an edited spec reuses them (no new download).
     """
-    if not isinstance(weights, Weights):
-        choice = weights or WeightsChoice.random()
-        if choice.kind != "random":
-            # refuse before a long download, not after it
-            D.check_memory(inference_memory(spec), D.resolve_device(device), f"{spec.name} (inference, batch 1)")
-            what = "downloading" if choice.kind == "pretrained" and not choice.path else "reading"
-            yield BuildEvent("weights", f"{what} {choice.label}", None)
-        weights = resolve_weights(choice, spec, download)
+    if weights is not None and not isinstance(weights, Weights) and weights.kind != "random":
+        check_inference_memory(spec, D.resolve_device(device))  # refuse before a long download, not after it
+    weights = yield from resolve_with_progress(weights, spec, download)
     built = None
     for event in build_on_device(spec, device, weights, class_names):
         if isinstance(event, BuiltModel):
@@ -55,9 +51,9 @@ def move_built(built: BuiltModel, device: str | torch.device | None) -> Iterator
     """A copy of ``built`` on another device (memory checked, OOM refused); returns (BuiltModel, Predictor)."""
     dev = D.resolve_device(device)
     yield BuildEvent("memory", f"checking memory on {dev}", 0.1)
-    D.check_memory(inference_memory(built.spec), dev, f"{built.spec.name} (inference, batch 1)")
+    check_inference_memory(built.spec, dev)
     yield BuildEvent("device", f"moving {built.spec.name} to {dev}", 0.4)
-    model = _to_device(copy.deepcopy(built.model), dev, built.spec.name).eval()
+    model = to_device(copy.deepcopy(built.model), dev, built.spec.name).eval()
     moved = replace(built, model=model, device=str(dev))
     yield BuildEvent("predictor", _PREDICTOR_STEP, 0.9)
     return moved, Predictor(moved)
@@ -84,15 +80,16 @@ def _graph(spec: ArchSpec):
 
 
 def node_target(spec: ArchSpec, node_id: str | None) -> NodeTarget:
-    """Resolve a graph selection: its module, or the last block for nodes without one (ports, concat, none).
+    """Resolve a graph selection: the module it shows (core.graph's rule), else the last block (no selection,
+    an in port, a node with nothing to show).
 
     Grad-CAM is taken at the block that holds the node (the last block when the node is outside any block).
     """
     graph = _graph(spec)
     last = graph.nodes[f"b:{spec.stages[-1].blocks[-1].name}"]
-    node = graph.nodes.get(node_id or "")
+    node = graph.module_node(node_id or "")
     note = ""
-    if node is None or not node.module:
+    if node is None:
         note = f"{node_id}: nothing to show there; showing the last block — " if node_id else ""
         node = last
     shape = f" — {node.shape[0]} channels, {node.shape[1]}x{node.shape[2]}" if node.shape and len(node.shape) == 3 else ""

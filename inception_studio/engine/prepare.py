@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -27,7 +27,7 @@ from PIL import Image
 
 from ..errors import ImageError
 from .data import Preprocess, load_image, tensor_to_display
-from .data import _open as open_image_header
+from .data.images import open_image_file, open_image_header
 
 THUMB_SIZE = 96
 JPEG_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".jfif")
@@ -96,18 +96,24 @@ class ImagePrep:
         """
         channels = self.preprocess.channels
         if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() in JPEG_SUFFIXES:
-            img = self.open_draft(Path(image))
-            if img is not None:
-                try:
-                    return load_image(img, channels, name=name or Path(image).name)
-                finally:
-                    img.close()
+            label = name or Path(image).name
+            with open_image_file(Path(image), label) as fh:  # regular files only: a FIFO must not block us
+                img = self.open_draft(fh)
+                if img is not None:
+                    try:
+                        return load_image(img, channels, name=label)
+                    finally:
+                        img.close()
+            return load_image(image, channels=channels, name=label)  # small or not a JPEG inside: decode in full
         return load_image(image, channels=channels, name=name)
 
-    def open_draft(self, path: Path) -> Image.Image | None:
-        """The JPEG opened (header only) with a draft scale set, or None to let load_image do everything."""
+    def open_draft(self, source: Path | BinaryIO) -> Image.Image | None:
+        """The JPEG (an open file, or a path to a regular file) opened header-only with a draft scale set.
+
+        None lets load_image do everything.
+        """
         try:
-            img = open_image_header(path)  # the same bomb-guarded open load_image uses
+            img = open_image_header(source)  # the same bomb-guarded open load_image uses
         except Exception:  # noqa: BLE001 - load_image will report it with its one-line reason
             return None
         w, h = img.size

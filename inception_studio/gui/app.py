@@ -7,61 +7,21 @@ Nothing here imports torch: the GUI starts on the analytic core alone.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from importlib import import_module
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from ..core.presets import get_spec
-from . import settings as st
+from ..desktop import APP_ID, icon_path
+from .shared import settings as st
+from .shared.theme import apply_theme
 
-_theme_hooked = False
-
-
-def _dark_palette() -> QPalette:
-    p = QPalette()
-    roles = {
-        QPalette.ColorRole.Window: QColor(45, 47, 52), QPalette.ColorRole.WindowText: QColor(225, 228, 232),
-        QPalette.ColorRole.Base: QColor(33, 35, 39), QPalette.ColorRole.AlternateBase: QColor(41, 44, 49),
-        QPalette.ColorRole.ToolTipBase: QColor(55, 58, 64), QPalette.ColorRole.ToolTipText: QColor(230, 232, 235),
-        QPalette.ColorRole.Text: QColor(225, 228, 232), QPalette.ColorRole.Button: QColor(52, 55, 61),
-        QPalette.ColorRole.ButtonText: QColor(225, 228, 232), QPalette.ColorRole.BrightText: QColor(255, 90, 90),
-        QPalette.ColorRole.Highlight: QColor(64, 128, 214), QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
-        QPalette.ColorRole.Link: QColor(110, 170, 255), QPalette.ColorRole.PlaceholderText: QColor(150, 155, 165),
-        QPalette.ColorRole.Mid: QColor(80, 84, 92), QPalette.ColorRole.Dark: QColor(25, 26, 29),
-    }
-    for role, color in roles.items():
-        p.setColor(role, color)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 124, 132))
-    return p
-
-
-def system_is_dark() -> bool:
-    """Whether the platform asks for a dark colour scheme (Qt 6.5+ style hints)."""
-    hints = QGuiApplication.styleHints()
-    scheme = getattr(hints, "colorScheme", None)
-    return bool(scheme and scheme() == Qt.ColorScheme.Dark)
-
-
-def apply_theme(mode: str | None = None) -> bool:
-    """Use the Fusion style with a light or dark palette ("system" follows the platform); True if dark."""
-    app = QApplication.instance()
-    if app is None:
-        return False
-    mode = mode or str(st.value("theme", "system"))
-    app.setStyle("Fusion")
-    dark = mode == "dark" or (mode == "system" and system_is_dark())
-    app.setPalette(_dark_palette() if dark else app.style().standardPalette())
-    global _theme_hooked
-    hints = QGuiApplication.styleHints()
-    if not _theme_hooked and hasattr(hints, "colorSchemeChanged"):
-        hints.colorSchemeChanged.connect(lambda _s: apply_theme())  # follow the system while on "system"
-        _theme_hooked = True
-    return dark
+LOADING = "Loading torch for the Run and Train panels…"
 
 
 def ensure_app(argv: list[str] | None = None) -> QApplication:
@@ -74,6 +34,10 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(st.ORGANIZATION)
     app.setApplicationName(st.APPLICATION)
     app.setApplicationDisplayName(st.APPLICATION)
+    QGuiApplication.setDesktopFileName(APP_ID)  # the launcher entry of `inception-studio --install-desktop`
+    icon = QIcon(str(icon_path("svg")))
+    icon.addFile(str(icon_path("png")))
+    app.setWindowIcon(icon)
     return app
 
 
@@ -101,13 +65,11 @@ def create_main_window(spec_name: str | None = None, *, dialogs: bool | None = N
 
 def install_panels(window) -> None:
     """Add the Run (inference) and Train panels to ``window`` (each only once)."""
-    from .inference import install as install_inference
-    from .training import install as install_training
+    from .run.install import install as install_inference
+    from .train.install import install as install_training
 
     install_inference(window)
     install_training(window)
-    if not getattr(window, "_restored", False):  # first start: keep the Block Editor usable beside the new tabs
-        window.resizeDocks([window.editor_dock, window.inspector_dock], [470, 330], Qt.Orientation.Vertical)
 
 
 def _preload_engine() -> None:
@@ -121,7 +83,7 @@ def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = Non
     Train panels when torch has finished loading on a worker thread. ``window.panelsReady`` fires then."""
     from shiboken6 import isValid
 
-    from .workers import ENGINE_LANE, Worker
+    from .shared.workers import ENGINE_LANE, Worker
 
     window = create_main_window(spec_name, dialogs=dialogs, panels=False)
     window.show()
@@ -130,15 +92,19 @@ def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = Non
     def ready(_result) -> None:
         if isValid(window) and window.isVisible():  # not for a window the user already closed
             install_panels(window)
+            if window.statusBar().currentMessage() == LOADING:
+                window.statusBar().clearMessage()
             window.panelsReady.emit()
 
     def failed(message: str) -> None:
         if isValid(window):
             window.statusBar().showMessage(f"Run and Train panels unavailable: {message}", 15000)
 
+    if not window.statusBar().currentMessage():  # (an autosave offer, say, comes first)
+        window.statusBar().showMessage(LOADING)
     loader.finished.connect(ready)
     loader.failed.connect(failed)
-    window.panel_loader = loader
+    window.panels.provide("engineLoader", loader)  # kept alive with the window
     # Let the first paint finish before the import starts competing for the interpreter.
     QTimer.singleShot(250, lambda: loader.start(lane=ENGINE_LANE))  # the thread that will run the engine
     return window
@@ -148,11 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     """Start the desktop app and run its event loop; returns the exit code."""
     parser = argparse.ArgumentParser(prog="inception-studio", description="Inception Studio desktop app")
     parser.add_argument("spec", nargs="?", default=None, help="a preset name (e.g. inception_v4) or a spec .json file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the log (DEBUG) on stderr too")
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    from ..logs import setup as setup_logging
+
+    log_file = setup_logging(verbose=args.verbose)
     app = ensure_app([sys.argv[0], *qt_args])
     from ..errors import StudioError
-    from .workers import collect_garbage_on_gui_thread
+    from .shared.error_details import install_excepthook
+    from .shared.workers import collect_garbage_on_gui_thread
 
+    logging.getLogger(__name__).info("starting the app (log: %s)", log_file)
+    install_excepthook()
     collect_garbage_on_gui_thread()
 
     try:
@@ -163,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.spec and args.spec.lower().endswith(".json") and not Path(args.spec).exists():
         window.statusBar().showMessage(f"{args.spec}: no such file", 10000)
     code = app.exec()
-    from .workers import Worker
+    from .shared.workers import Worker
 
     Worker.stop_all()  # a QThread still running at exit aborts the process (e.g. closed while torch loads)
     return code

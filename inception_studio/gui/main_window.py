@@ -1,56 +1,53 @@
-"""The main window: the block graph in the middle, dock panels around it (variants, inspector,
-editor, statistics, block table, history, compare), menus, toolbar, status bar and shortcuts.
+"""The main window: the block graph in the middle, dock panels around it in three workspaces (Explore,
+Classify, Train), menus, toolbar with the workspace tabs, status bar and shortcuts.
 
-The window owns the SpecDocument every panel binds to. Other engineers' panels join through
-:meth:`MainWindow.add_panel`; files dropped on the window open (.json) or go out as
-``imagesDropped``. The dock layout, window geometry and graph orientation are remembered.
+The window owns the SpecDocument every panel binds to, the panel registry (``window.panels``), the
+action registry (``window.action_registry``; ``window.action(key)``, ``window.menu(key)``) and the
+workspace manager (``window.workspaces``). Other engineers' panels join through
+``window.panels.add(key, widget, title, workspace)``; files dropped on the window open (.json) or go
+out as ``imagesDropped``. Window geometry, each workspace's layout and the graph orientation are remembered.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QDockWidget,
     QLabel,
     QMainWindow,
     QMenu,
-    QScrollArea,
+    QTabBar,
     QUndoView,
     QWidget,
 )
 
 from ..core.analysis import human
+from ..core.names import safe_filename
 from ..core.presets import get_spec
+from ..core.identity import preset_name
 from ..core.spec import ArchSpec
 from ..errors import StudioError
-from . import (
-    menus,
-)
-from . import settings as st
-from .block_table import BlockTable
-from .compare import ComparePanel
-from .derived import summary_of
-from .document import SpecDocument
-from .editor import BlockEditor
-from .graph_view import GraphView
-from .inspector import Inspector
-from .session import FileSession, read_spec_file
-from .stats import StatsPanel
-from .variant_list import VariantList
+from .explain.install import install as install_explain
+from .shared.error_details import install as install_error_details
+from .graph.view import GraphView
+from .shared import settings as st
+from .shared.actions import ActionRegistry, build_toolbar, build_window_actions
+from .shared.derived import summary_of
+from .shared.document import SpecDocument
+from .shared.registry import PanelRegistry
+from .shared.session import FileSession, read_spec_file
+from .shared.theme import apply_theme
+from .shared.workspaces import WORKSPACES, WorkspaceManager
+from .spec.block_table import BlockTable
+from .spec.compare import ComparePanel
+from .spec.editor import BlockEditor
+from .spec.inspector import Inspector
+from .spec.stats import StatsPanel
+from .spec.variant_list import VariantList
 
 DEFAULT_VARIANT = "googlenet"
-STATE_VERSION = 1
-
-
-def scrolled(widget: QWidget) -> QScrollArea:
-    """``widget`` in a scroll area, so a dock holding it can be made small."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setWidget(widget)
-    return area
+DEFAULT_SIZE = (1280, 800)
 
 
 class MainWindow(QMainWindow):
@@ -73,21 +70,49 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
-        self.resize(1400, 900)
-        self._panels_menu = None
-        menus.build_actions(self)
-        menus.build_menus(self)
-        menus.build_toolbar(self)
+        self.panels = PanelRegistry(self)
+        self.workspaces = WorkspaceManager(self, self.panels)
+        self.action_registry = ActionRegistry(self)
+        self._build_workspace_tabs()
+        build_window_actions(self)
+        build_toolbar(self)
         self._build_panels()
         self._build_status()
         self._bind()
-        self._default_state = self.saveState(STATE_VERSION)
+        self._sized = False
         self._restore_settings()
         self._refresh_title()
-        self.variants.show_current(self.document.spec.name)
+        self._show_variant()
         self._offer_autosave()
 
-    # ---- actions ---------------------------------------------------------------------------
+    # ---- registries --------------------------------------------------------------------------
+    def action(self, key: str):
+        """The action registered as ``key`` (e.g. "fitAction", "buildModelAction"), or None."""
+        return self.action_registry.get(key)
+
+    def menu(self, key: str) -> QMenu:
+        """The menu-bar menu ``key`` ("file", "edit", "view", "model", "train", "tools", "help")."""
+        return self.action_registry.menu(key)
+
+    def _build_workspace_tabs(self) -> None:
+        self.workspace_tabs = tabs = QTabBar()
+        tabs.setObjectName("workspaceTabs")
+        tabs.setDrawBase(False)
+        tabs.setExpanding(False)
+        for i, ws in enumerate(WORKSPACES.values()):
+            tabs.addTab(ws.title)
+            tabs.setTabToolTip(i, f"{ws.tip} ({ws.shortcut})")
+            tabs.setTabData(i, ws.key)
+            self.action_registry.add(f"{ws.key}WorkspaceAction", f"{ws.title} Workspace",
+                                     lambda _c=False, k=ws.key: self.workspaces.switch(k), shortcut=ws.shortcut,
+                                     tip=ws.tip, menu="view")
+        tabs.setCurrentIndex(list(WORKSPACES).index(self.workspaces.current))
+        tabs.currentChanged.connect(lambda i: self.workspaces.switch(tabs.tabData(i)))
+        self.workspaces.switched.connect(lambda k: tabs.setCurrentIndex(list(WORKSPACES).index(k)))
+        self.action_registry.add("resetLayoutAction", "Reset Workspace Layout", lambda: self.workspaces.reset(),
+                                 tip="Put this workspace's panels back where they were designed to be", menu="view")
+        self.action_registry.separator("view")
+
     def _build_panels(self) -> None:
         self.variants = VariantList()
         self.inspector = Inspector(self.document)
@@ -98,88 +123,52 @@ class MainWindow(QMainWindow):
         self.history.setObjectName("historyView")
         self.history.setEmptyLabel("<opened>")
         self.compare = ComparePanel(self.document, self.graph_view)
-        L, R, B = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        self.variants_dock = self.add_panel(self.variants, "Variants", "variantsDock", L)
-        self.history_dock = self.add_panel(self.history, "History", "historyDock", L)
-        self.editor_dock = self.add_panel(self.editor, "Block Editor", "editorDock", R)
-        self.inspector_dock = self.add_panel(self.inspector, "Inspector", "inspectorDock", R)
-        self.stats_dock = self.add_panel(scrolled(self.stats), "Statistics", "statsDock", R)
-        self.table_dock = self.add_panel(self.table, "Block Table", "tableDock", B)
-        self.compare_dock = self.add_panel(self.compare, "Compare", "compareDock", B)
-        self.tabifyDockWidget(self.inspector_dock, self.stats_dock)
-        self.inspector_dock.raise_()
-        self.compare_dock.hide()  # Tools > Compare shows it as a tab beside the table
-        self._sized = False
-        self.compare_dock.visibilityChanged.connect(self.compare.set_active)
+        add = self.panels.add
+        add("variants", self.variants, "Variants", "explore")
+        add("history", self.history, "History", "explore")
+        add("editor", self.editor, "Block Editor", "explore")
+        add("inspector", self.inspector, "Inspector", "explore")
+        add("stats", self.stats, "Statistics", "explore", scroll=True)
+        add("table", self.table, "Block Table", "explore")
+        add("compare", self.compare, "Compare", "explore")
+        compare_dock = self.panels.dock("compare")
+        compare_dock.visibilityChanged.connect(lambda on: self.compare.set_active(on and not compare_dock.isHidden()))
         self.compare.set_active(False)
+        install_explain(self)  # the Why? panel, Tools -> Why This Block?, Help -> Tour
 
-    def _default_sizes(self) -> None:
-        # Dock sizes only take once the window has its real size, i.e. when first shown.
-        self.resizeDocks([self.variants_dock, self.editor_dock], [300, 370], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.editor_dock, self.inspector_dock], [470, 330], Qt.Orientation.Vertical)
-        self.resizeDocks([self.variants_dock, self.history_dock], [520, 200], Qt.Orientation.Vertical)
-        self.resizeDocks([self.table_dock], [250], Qt.Orientation.Vertical)
-
-    def _second_tab_group(self) -> None:
-        # Qt 6.12 draws a stray duplicate tab bar for a second tab group made before the window is
-        # first shown, so the table/compare group is made once the window is on screen.
-        visible = self.compare_dock.isVisible()
-        self.tabifyDockWidget(self.table_dock, self.compare_dock)
-        self.compare_dock.setVisible(visible)
-        self.table_dock.raise_()
+    def fill_panels_menu(self) -> None:
+        """View → Panels: every panel by workspace; choosing one shows its workspace and raises it."""
+        menu = self.panels_menu
+        menu.clear()
+        for ws in WORKSPACES.values():
+            menu.addSection(ws.title)
+            for p in self.panels.in_workspace(ws.key):
+                a = menu.addAction(p.title)
+                a.setObjectName(f"show_{p.key}")
+                a.triggered.connect(lambda _c=False, k=p.key: self.workspaces.reveal(k))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._sized:
             self._sized = True
-            if not self._restored:
-                self._second_tab_group()
-                self._default_sizes()
-                self._default_state = self.saveState(STATE_VERSION)
+            fit_to_screen(self)
+            self.workspaces.start()
             self.graph_view.fit()
 
     def reset_layout(self) -> None:
-        """Put every panel back where it starts."""
-        self.restoreState(self._default_state, STATE_VERSION)
-
-    def menu_named(self, title: str):
-        """The menu bar's ``title`` menu ("Model", "Train"...), created just before Help when missing."""
-        bar = self.menuBar()
-        menus = {a.text().replace("&", ""): a for a in bar.actions() if a.menu() is not None}
-        if title in menus:
-            return menus[title].menu()
-        menu = QMenu(f"&{title}", bar)
-        before = menus.get("Help")
-        if before is not None:
-            bar.insertMenu(before, menu)
-        else:
-            bar.addMenu(menu)
-        return menu
-
-    def add_panel(self, widget: QWidget, title: str, object_name: str,
-                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea, scroll: bool = False) -> QDockWidget:
-        """Add a movable dock panel (its place is remembered between sessions) and list it under View > Panels.
-
-        ``scroll=True`` puts a tall panel in a scroll area so it doesn't force its column's height.
-        """
-        dock = QDockWidget(title, self)
-        dock.setObjectName(object_name)
-        dock.setWidget(scrolled(widget) if scroll else widget)
-        self.addDockWidget(area, dock)
-        if self._panels_menu is not None:
-            self._panels_menu.addAction(dock.toggleViewAction())
-        self.restoreDockWidget(dock)  # a panel added after start-up still goes where the user left it
-        return dock
+        """Put the current workspace's panels back where they were designed to be."""
+        self.workspaces.reset()
 
     def _build_status(self) -> None:
         self.totals_label = QLabel()
         self.totals_label.setObjectName("statusTotals")
         self.statusBar().addPermanentWidget(self.totals_label)
+        install_error_details(self)  # "Details…" once an unexpected error happened
 
     # ---- bindings --------------------------------------------------------------------------
     def _bind(self) -> None:
         d = self.document
-        d.specChanged.connect(lambda _s: self._refresh_title())
+        d.specChanged.connect(lambda _s: (self._refresh_title(), self._show_variant()))
         d.dirtyChanged.connect(lambda _d: self._refresh_title())
         d.pathChanged.connect(lambda _p: self._refresh_title())
         d.editFailed.connect(lambda path, msg: self.statusBar().showMessage(msg, 10000))
@@ -187,13 +176,17 @@ class MainWindow(QMainWindow):
         self.session.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.compare.openFileRequested.connect(self._compare_file)
 
+    def _show_variant(self) -> None:
+        """Highlight the preset the document is, exactly; none for an edited spec or one of its own."""
+        self.variants.show_current(preset_name(self.document.spec))
+
     def _refresh_title(self) -> None:
         spec, path = self.document.spec, self.document.path
         name = Path(path).name if path else spec.title
         self.setWindowTitle(f"{name}[*] — Inception Studio")
         self.setWindowModified(self.document.dirty)
         s = summary_of(spec)
-        self.totals_label.setText(f"{spec.name} · {human(s.params)} params · {human(s.macs)} mult-adds · "
+        self.totals_label.setText(f"{spec.name} · {human(s.params_main)} params · {human(s.macs)} mult-adds · "
                                   f"{spec.input_size}x{spec.input_size}x{spec.in_channels}")
 
     # ---- commands --------------------------------------------------------------------------
@@ -203,7 +196,7 @@ class MainWindow(QMainWindow):
         if d.spec.name == name and not d.dirty and not d.path:
             return True  # already open as is (a click can arrive as both "clicked" and "activated")
         ok = self.session.open_variant(name)
-        self.variants.show_current(self.document.spec.name if not self.document.path else None)
+        self._show_variant()
         if ok:
             self.graph_view.fit()
         return ok
@@ -212,7 +205,7 @@ class MainWindow(QMainWindow):
         """Open a spec file."""
         ok = self.session.open_path(path)
         if ok:
-            self.variants.show_current(None)
+            self._show_variant()
             self.graph_view.fit()
         return ok
 
@@ -224,18 +217,23 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"No node's label contains '{text.strip()}'", 6000)
         return hit
 
-    def _focus_search(self) -> None:
+    def focus_search(self) -> None:
+        """Edit → Find Block: put the focus in the search box, its text selected."""
         self.search.setFocus()
         self.search.selectAll()
 
-    def _toggle_orientation(self) -> None:
-        self.graph_view.set_orientation("LR" if self.lr_action.isChecked() else "TB")
+    def set_orientation_checked(self, left_to_right: bool) -> None:
+        """View → Left to Right Layout toggled."""
+        self.graph_view.set_orientation("LR" if left_to_right else "TB")
         st.set_value("graph/orientation", self.graph_view.orientation)
 
     def set_orientation(self, orientation: str) -> None:
         """Lay the graph out "TB" or "LR" (remembered)."""
-        self.lr_action.setChecked(orientation == "LR")
-        self._toggle_orientation()
+        action = self.action("layoutLRAction")
+        if action.isChecked() != (orientation == "LR"):
+            action.setChecked(orientation == "LR")  # toggled -> set_orientation_checked
+        else:
+            self.set_orientation_checked(orientation == "LR")
 
     def export_graph(self, fmt: str, path: str | Path | None = None) -> bool:
         """Export the graph as PNG or SVG to ``path`` (asked for when None)."""
@@ -245,7 +243,8 @@ class MainWindow(QMainWindow):
                 return False
             from PySide6.QtWidgets import QFileDialog
             path, _ = QFileDialog.getSaveFileName(self, f"Export graph as {fmt.upper()}",
-                                                  f"{self.document.spec.name}.{fmt}", f"{fmt.upper()} (*.{fmt})")
+                                                  f"{safe_filename(self.document.spec.name)}.{fmt}",
+                                                  f"{fmt.upper()} (*.{fmt})")
             if not path:
                 return False
         try:
@@ -258,8 +257,7 @@ class MainWindow(QMainWindow):
 
     def show_compare(self) -> None:
         """Show the compare panel and bring the first differing block into view."""
-        self.compare_dock.show()
-        self.compare_dock.raise_()
+        self.workspaces.reveal("compare")
         self.compare.refresh()
         d = self.compare.diff
         if d is not None and d.blocks_a:
@@ -280,11 +278,11 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, mode: str) -> None:
         """Light, dark, or follow the system (remembered)."""
-        from .app import apply_theme
         st.set_value("theme", mode)
         apply_theme(mode)
 
-    def _about(self) -> None:
+    def about(self) -> None:
+        """Help → About."""
         from PySide6.QtWidgets import QMessageBox
 
         from .. import __version__
@@ -297,7 +295,7 @@ class MainWindow(QMainWindow):
 
     def _offer_autosave(self) -> None:
         pending = self.session.pending_autosave()
-        self.restore_action.setEnabled(pending is not None)
+        self.action("restoreAutosaveAction").setEnabled(pending is not None)
         if pending is None:
             return
         if self.dialogs:
@@ -305,9 +303,9 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(self, "Restore unsaved work?",
                                           "Inception Studio closed with unsaved changes. Restore them?")
             if answer == QMessageBox.StandardButton.Yes:
-                self.session.restore_autosave()
+                self.session.restore_autosave(pending)
             else:
-                self.session.remove_autosave()
+                self.session.discard_autosave(pending)
         else:
             self.statusBar().showMessage("Unsaved work from the last session: File > Restore Autosaved Spec", 15000)
 
@@ -326,29 +324,29 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def handle_dropped(self, paths: list[str]) -> None:
-        """Open a dropped .json spec; hand every other file to ``imagesDropped``."""
+        """Open a dropped .json spec (of several, the first that reads; the message names the rest);
+        hand every other file to ``imagesDropped``."""
         specs = [p for p in paths if p.lower().endswith(".json")]
         others = [p for p in paths if not p.lower().endswith(".json")]
-        if specs:
-            self.open_file(specs[0])
+        if specs and self.session.open_paths(specs):
+            self._show_variant()
+            self.graph_view.fit()
         if others:
             self.imagesDropped.emit(others)
 
     def _restore_settings(self) -> None:
-        geo, state = st.value("window/geometry"), st.value("window/state")
-        if isinstance(geo, QByteArray):
-            self.restoreGeometry(geo)
-        self._restored = isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
-        orientation = st.value("graph/orientation", "TB")
-        if orientation == "LR":
-            self.lr_action.setChecked(True)
-            self.graph_view.set_orientation("LR")
+        geo = st.value("window/geometry")
+        if not (isinstance(geo, QByteArray) and self.restoreGeometry(geo)):
+            first_size(self)
+        fit_to_screen(self)
+        if st.value("graph/orientation", "TB") == "LR":
+            self.set_orientation("LR")
 
     def save_settings(self) -> None:
-        """Remember the window geometry, dock layout and graph orientation."""
+        """Remember the window geometry, the current workspace's layout and the graph orientation."""
+        self.workspaces.save()
         s = st.settings()
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState(STATE_VERSION))
         s.setValue("graph/orientation", self.graph_view.orientation)
         s.sync()
 
@@ -357,10 +355,40 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
-        self.session.timer.stop()
+        self.session.close()
         event.accept()
 
 
 def _local_paths(event) -> list[str]:
     """The local files a drag or drop event carries."""
     return [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+
+
+def first_size(window: QWidget) -> None:
+    """First start: 1280x800 on a laptop, most of a larger screen (centred), never more than the screen."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(*DEFAULT_SIZE)
+        return
+    avail = screen.availableGeometry()
+    w = min(avail.width(), max(DEFAULT_SIZE[0], int(avail.width() * 0.85)))
+    h = min(avail.height(), max(DEFAULT_SIZE[1], int(avail.height() * 0.85)))
+    window.setGeometry(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2, w, h)
+
+
+def fit_to_screen(window: QWidget) -> None:
+    """Keep ``window`` inside its screen's available geometry (shrunk and moved when larger or off screen)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    avail = screen.availableGeometry()
+    frame = window.frameGeometry()
+    extra_w, extra_h = frame.width() - window.width(), frame.height() - window.height()
+    w = min(window.width(), avail.width() - extra_w)
+    h = min(window.height(), avail.height() - extra_h)
+    if (w, h) != (window.width(), window.height()):
+        window.resize(w, h)
+    x = min(max(frame.x(), avail.left()), avail.right() + 1 - w - extra_w)
+    y = min(max(frame.y(), avail.top()), avail.bottom() + 1 - h - extra_h)
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)

@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from inception_studio.engine import data
+from inception_studio.engine.data import demo
 from inception_studio.engine.classes import imagenet_classes
 from inception_studio.engine.data import (
     DEMO_CLASSES,
@@ -321,7 +322,7 @@ def test_demo_data_dir_cached_and_atomic(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("INCEPTION_STUDIO_CACHE_DIR", str(tmp_path))
     calls: list[int] = []
     real = data.make_demo_folder
-    monkeypatch.setattr(data, "make_demo_folder",
+    monkeypatch.setattr(demo, "make_demo_folder",
                         lambda dest, **kw: (calls.append(1), real(dest, per_class=3, size=32, seed=0))[1])
     first = data.demo_data_dir()
     assert first == tmp_path / "demo-v1"
@@ -343,7 +344,7 @@ def test_demo_data_dir_replaces_unfinished_leftover(tmp_path: Path, monkeypatch:
     leftover.mkdir(parents=True)
     (leftover / "half_written.png").write_bytes(b"")
     real = data.make_demo_folder
-    monkeypatch.setattr(data, "make_demo_folder", lambda dest, **kw: real(dest, per_class=2, size=16, seed=0))
+    monkeypatch.setattr(demo, "make_demo_folder", lambda dest, **kw: real(dest, per_class=2, size=16, seed=0))
     folder = data.demo_data_dir()
     assert not (folder / "circle" / "half_written.png").exists()
     assert scan_image_folder(folder).counts == {name: 2 for name in DEMO_CLASSES}

@@ -28,6 +28,7 @@ def _env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_torchrun_two_gloo_processes_train_and_only_rank0_writes(tmp_path):
     data = make_demo_folder(tmp_path / "demo", per_class=12, size=40)
     out_dir = tmp_path / "out"

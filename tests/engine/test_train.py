@@ -300,8 +300,9 @@ def test_demo_source_is_recognised_and_its_preset_is_quick(tmp_path, monkeypatch
     assert not T.is_demo_source(tmp_path)
     assert not (tmp_path / "cache").exists()  # asking does not create the demo set
     assert T.is_demo_source(T.resolve_data_root("demo"))
-    cfg = T.demo_recipe()
-    assert cfg.optimizer == "adamw" and cfg.crop_scale == (0.5, 1.0) and cfg.epochs == 30
+    cfg, why = T.default_config(T.prepare_data("demo"), get_spec("googlenet"), device="cpu")
+    assert cfg.recipe == "auto" and cfg.optimizer == "adamw" and cfg.schedule == "onecycle"
+    assert cfg.crop_scale == (0.5, 1.0) and "240 images" not in why and "4 classes" in why
     cfg.validate()
 
 

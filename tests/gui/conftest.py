@@ -1,5 +1,8 @@
 """Fixtures for the GUI tests: a main window on a throw-away config folder, and the artefacts folder
-where tests save screenshots (env TEST_ARTIFACTS_DIR, else test-artifacts/ in the repo root)."""
+where tests save screenshots (env TEST_ARTIFACTS_DIR, else test-artifacts/ in the repo root).
+
+Headless runs get two screens (offscreen_screens.json): a 1280x800 laptop where windows open, and a
+1920x1080 desktop beside it, so that layouts are checked at both sizes."""
 from __future__ import annotations
 
 import os
@@ -9,6 +12,9 @@ import pytest
 
 
 REPO = Path(__file__).resolve().parents[2]
+SCREENS = Path(__file__).resolve().parent / "offscreen_screens.json"
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":  # before pytest-qt creates the QApplication
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREENS}"
 
 
 @pytest.fixture
@@ -49,3 +55,32 @@ def artifacts() -> Path:
     d = Path(os.environ.get("TEST_ARTIFACTS_DIR") or REPO / "test-artifacts") / "gui"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+@pytest.fixture
+def make_train_panel(qtbot, tmp_path):
+    """Factory: a Train panel on GoogLeNet with a small model (width, size) and its monitor, shut down after."""
+    from inception_studio.core.presets import get_spec
+    from inception_studio.gui.shared.document import SpecDocument
+    from inception_studio.gui.train.panel import TrainingPanel
+    from inception_studio.gui.train.plots import TrainingMonitor
+
+    made = []
+
+    def make(width: float = 0.125, size: int = 48):
+        monitor = TrainingMonitor()
+        p = TrainingPanel(SpecDocument(get_spec("googlenet")), monitor, dialogs=False)
+        qtbot.addWidget(p)
+        qtbot.addWidget(monitor)
+        p.resize(460, 1200)
+        monitor.resize(1000, 520)
+        p.form.small.setChecked(True)
+        p.form.width.setValue(width)
+        p.form.size.setValue(size)
+        p.out.setText(str(tmp_path / "run" / "model.safetensors"))
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.shutdown()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from inception_studio.core.analysis import analyze
 from inception_studio.core.presets import get_spec
-from inception_studio.gui.graph_layout import run_key
+from inception_studio.gui.graph.layout import run_key
 
 
 def _spin(win, path: str) -> QSpinBox:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QImage
 
 from inception_studio.core.graph import build_graph
 from inception_studio.core.presets import get_spec, list_variants
-from inception_studio.gui.graph_layout import (
+from inception_studio.gui.graph.layout import (
     ORIENTATIONS,
     all_expandable,
     layout_graph,
@@ -70,8 +70,8 @@ def test_left_to_right_layout_runs_along_x():
 
 @pytest.fixture
 def view(qtbot):
-    from inception_studio.gui.document import SpecDocument
-    from inception_studio.gui.graph_view import GraphView
+    from inception_studio.gui.shared.document import SpecDocument
+    from inception_studio.gui.graph.view import GraphView
 
     doc = SpecDocument(get_spec("inception_v4"))
     v = GraphView(doc)

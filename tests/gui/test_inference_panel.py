@@ -24,14 +24,16 @@ from inception_studio.core import edits
 from inception_studio.core import weights as W
 from inception_studio.core.build import build_model
 from inception_studio.core.graph import build_graph
+from inception_studio.core.identity import same_structure
 from inception_studio.core.presets import get_spec
 from inception_studio.engine import device as D
 from inception_studio.engine import infer
-from inception_studio.gui.document import SpecDocument
-from inception_studio.gui.feature_maps import FeatureMapPanel
-from inception_studio.gui.inference import InferenceController, install
-from inception_studio.gui.predictions import RunPanel
-from inception_studio.gui.workers import ENGINE_LANE, Worker
+from inception_studio.gui.shared.document import SpecDocument
+from inception_studio.gui.run.feature_maps import FeatureMapPanel
+from inception_studio.gui.run.controller import InferenceController
+from inception_studio.gui.run.install import install
+from inception_studio.gui.run.predictions import RunPanel
+from inception_studio.gui.shared.workers import ENGINE_LANE, Worker
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 GOOD = sorted(p for p in SAMPLES.iterdir() if p.name.startswith("sample"))
@@ -203,7 +205,7 @@ def test_a_drop_right_after_a_drop_is_classified_too(qtbot, panels):
 
 
 def test_a_drop_nobody_answers_stops_lighting_the_zone(qtbot):
-    from inception_studio.gui.predictions import DropZone
+    from inception_studio.gui.run.drop_zone import DropZone
     zone = DropZone()
     qtbot.addWidget(zone)
     zone._settle.setInterval(50)
@@ -411,11 +413,10 @@ def app_window(make_window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: not ctrl.busy(), timeout=WAIT)
 
 
-def _action(win, menu_title: str, text: str):
-    for a in win.menuBar().actions():
-        if a.text().replace("&", "") == menu_title:
-            return next(x for x in a.menu().actions() if x.text() == text)
-    raise AssertionError(menu_title)
+def _action(win, menu: str, key: str):
+    action = win.action(key)
+    assert action is not None and action in win.menu(menu).actions(), (menu, key)
+    return action
 
 
 def test_main_window_drop_menus_and_docks(qtbot, app_window, artifacts):
@@ -423,7 +424,7 @@ def test_main_window_drop_menus_and_docks(qtbot, app_window, artifacts):
     assert win.findChild(QDockWidget, "runDock") and win.findChild(QDockWidget, "featureMapsDock")
     for name in ("deviceSelector", "dropZone", "predictionList", "featureMapView", "gradcamToggle"):
         assert win.findChild(QWidget, name) is not None, name
-    assert _action(win, "File", "Export ONNX…") and _action(win, "Model", "Load pretrained…")
+    assert _action(win, "file", "exportOnnxAction") and _action(win, "model", "loadPretrainedAction")
     win.handle_dropped([str(p) for p in (*GOOD[:3], BAD[0])])  # the window-level drop handler
     qtbot.waitUntil(lambda: len(ctrl.results) == 3 and len(ctrl.errors) == 1, timeout=WAIT)
     settle(qtbot, ctrl)
@@ -443,12 +444,13 @@ def test_checkpoint_edit_rebuild_marks_reinitialised_blocks(qtbot, app_window, t
     with qtbot.waitSignal(ctrl.modelReady, timeout=WAIT):
         ctrl.load_checkpoint(str(path))
     settle(qtbot, ctrl)
-    assert win.document.spec == spec and win.document.model.source == "checkpoint: three.safetensors"
+    assert same_structure(win.document.spec, spec) and win.document.model.source == "checkpoint: three.safetensors"
+    assert win.document.spec.name == "googlenet_edited"  # an edited GoogLeNet does not call itself GoogLeNet
     assert win.graph_view.marked("reinitialised") == set()
     win.document.apply_path("stage.inception_4.block.1.branch.0.op.0.width", 40)
     assert "Build model" in ctrl.run.device_bar.status.text()
     with qtbot.waitSignal(ctrl.modelReady, timeout=WAIT):
-        _action(win, "Model", "Build model").trigger()
+        _action(win, "model", "buildModelAction").trigger()
     settle(qtbot, ctrl)
     ck = W.load_checkpoint(path)
     new = build_model(win.document.spec).state_dict()

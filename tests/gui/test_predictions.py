@@ -5,7 +5,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QHelpEvent, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from inception_studio.gui.predictions import PredictionList
+from inception_studio.gui.run.predictions import PredictionList
 
 TOP = [("tabby cat", 0.625), ("tiger cat", 0.25), ("Egyptian cat", 0.0625), ("lynx", 0.03125), ("a fox", 0.0)]
 

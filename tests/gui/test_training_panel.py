@@ -7,12 +7,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from inception_studio.core.presets import get_spec
 from inception_studio.engine import train as T
 from inception_studio.engine.data import make_demo_folder
-from inception_studio.gui.document import SpecDocument
-from inception_studio.gui.training import TrainingPanel, install
-from inception_studio.gui.training_plots import TrainingMonitor
+from inception_studio.gui.train.install import install
+from inception_studio.gui.train.panel import TrainingPanel
 
 
 @pytest.fixture(scope="module")
@@ -24,27 +22,19 @@ def demo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def panel(qtbot, demo, tmp_path):
-    doc = SpecDocument(get_spec("googlenet"))
-    monitor = TrainingMonitor()
-    p = TrainingPanel(doc, monitor, dialogs=False)
-    qtbot.addWidget(p)
-    qtbot.addWidget(monitor)
-    p.resize(460, 1200)
-    monitor.resize(1000, 520)
-    p.form.small.setChecked(True)
-    p.form.width.setValue(0.125)
-    p.form.size.setValue(48)
+def panel(make_train_panel):
+    p = make_train_panel(width=0.125, size=48)
     p.form.batch.setValue(8)
     p.form.epochs.setValue(2)
-    p.out.setText(str(tmp_path / "run" / "model.safetensors"))
-    yield p
-    p.shutdown()
+    return p
 
 
-def load(qtbot, panel: TrainingPanel, source: str) -> None:
+def load(qtbot, panel: TrainingPanel, source: str, epochs: int = 2, batch: int = 8) -> None:
+    """Load data (the auto recipe then fills the form), then set the short run these tests want."""
     panel.data_view.load(source)
     qtbot.waitUntil(lambda: panel.data_view.data is not None and not panel.data_view.busy(), timeout=20000)
+    panel.form.epochs.setValue(epochs)
+    panel.form.batch.setValue(batch)
 
 
 def test_dataset_summary_lists_classes_thumbnails_and_skipped_files(qtbot, panel, demo, artifacts):
@@ -138,21 +128,27 @@ def test_install_adds_docks_and_a_train_menu(qtbot, make_window, artifacts):
     assert "Train" in menus
     for name in ("lossPlot", "accuracyPlot", "confusionMatrix", "datasetPath", "trainButton", "stopButton"):
         assert window.findChild(object, name) is not None, name
-    window.findChild(object, "trainingMonitorDock").show()
+    window.workspaces.switch("train")
+    assert window.findChild(object, "trainingMonitorDock").isVisible() and window.action("startTrainingAction")
     qtbot.wait(50)
     window.grab().save(str(artifacts / "training_window.png"))
     panel.shutdown()
 
 
-def test_demo_data_gets_a_recipe_that_learns_it_quickly(qtbot, panel, tmp_path, monkeypatch):
+def test_demo_data_gets_the_auto_recipe_with_its_reason(qtbot, panel, tmp_path, monkeypatch):
     monkeypatch.setenv("INCEPTION_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
     qtbot.mouseClick(panel.data_view.demo, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.data_view.data is not None and not panel.data_view.busy(), timeout=60000)
     assert panel.data_view.data.classes == ["circle", "square", "stripes", "triangle"]
     cfg = panel.form.config()
-    assert (cfg.optimizer, cfg.lr, cfg.epochs, cfg.crop_scale) == ("adamw", 0.003, 30, (0.5, 1.0))
-    assert "Demo preset" in panel.form.recipe_note.text()
+    assert (cfg.recipe, cfg.optimizer, cfg.schedule, cfg.crop_scale) == ("auto", "adamw", "onecycle", (0.5, 1.0))
+    note = panel.form.recipe_note.text()
+    assert note.startswith("Auto: 192 images at 64 px, 4 classes") and "AdamW one-cycle" in note
     assert (cfg.width_mult, cfg.image_size) == (0.125, 48)  # the user's sizing is kept
+    panel.form.recipe.setCurrentIndex(panel.form.recipe.findData("googlenet"))  # the papers' stay available
+    assert panel.form.config().optimizer == "sgd" and "GoogLeNet" in panel.form.recipe_note.text()
+    panel.form.recipe.setCurrentIndex(panel.form.recipe.findData("auto"))
+    assert panel.form.config().optimizer == "adamw" and panel.form.recipe_note.text() == note
 
 
 def test_resume_continues_a_stopped_run_from_its_checkpoint(qtbot, panel, demo):

@@ -7,7 +7,7 @@ import threading
 
 from PySide6.QtCore import QThread
 
-from inception_studio.gui.workers import Lane, Worker
+from inception_studio.gui.shared.workers import Lane, Worker
 
 WAIT = 10000
 

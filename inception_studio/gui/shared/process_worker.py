@@ -1,0 +1,291 @@
+"""ProcessWorker: run an engine function or generator in a child process, with the signals of a Worker.
+
+A job on a thread of the GUI process holds the GIL between its torch calls, and the GUI thread waits for
+it (event-loop gaps of 60-160 ms while training on two cores, see benchmarks/bench_gui_stall.py). In a
+child process (``engine.remote``: a fresh interpreter that never imports Qt) it cannot, and a crash or an
+out-of-memory kill of the child becomes a one-line ``failed`` message while the window lives on::
+
+    worker = ProcessWorker("inception_studio.engine.training.remote:train_job", cfg, spec, data,
+                           what="training", live={"feature_target": None})
+    worker.progress.connect(panel.on_event)     # each yielded event, unpickled on the GUI thread
+    worker.finished.connect(panel.on_done)      # the return value
+    worker.failed.connect(panel.show_error)     # one line; ``worker.details`` has the traceback
+    worker.start()                              # (a Worker's ``lane=`` is accepted and ignored)
+    worker.set_value("feature_target", "stages.s3.3a")   # a live value the job reads when it wants
+    worker.set_value("pause", True)             # should_pause() turns True
+    worker.suspend(); worker.resume()           # freeze the child at once (SIGSTOP), let it go on
+    worker.stop()                               # should_stop() turns True: the job ends its own way
+    worker.cancel()                             # the same, and a generator is closed at its next yield
+
+Messages are read on the GUI thread when the socket has some (a QSocketNotifier; at most a few ms of
+reading per wake-up); the child's exit is seen through a pidfd (a timer where there is none). A child
+that ends without an answer (killed, crashed) is reported by ``failed``; its process group is killed
+once the job is over, so no data-loader process outlives it. ``prewarm()`` starts a child ahead of time
+(interpreter and torch imported: seconds) that the next ``start()`` takes over. ``prepare``, a callable
+run on the engine lane first, adds keyword arguments (a model's weights written to a file, say: tensors
+never go through the socket) while the child starts.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import select
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+
+from ...engine.remote import ChildProcess
+from .workers import ENGINE_LANE, Worker
+
+
+class ProcessWorker(QObject):
+    """Runs ``target(*args, **kw)`` ("package.module:function") in a child process; see the module docstring."""
+
+    _active: ClassVar[set[ProcessWorker]] = set()
+    _standby: ClassVar[ChildProcess | None] = None
+    EXIT_GRACE_S = 10.0  # an answered child still alive after this is killed
+
+    progress = Signal(object)  # each event the generator yields
+    finished = Signal(object)  # its return value
+    failed = Signal(str)  # one line
+
+    def __init__(self, target: str, *args, what: str = "engine", live: dict[str, Any] | None = None,
+                 warm: tuple[str, ...] | None = None, prepare: Callable[[], dict] | None = None, **kw):
+        super().__init__()
+        self._target, self._args, self._kw = target, args, kw
+        self._prepare = prepare
+        self._preparing: Worker | None = None
+        self.what = what
+        self._warm = warm  # modules a fresh child imports first (None: the engine's training modules)
+        self._live = dict(live or {})
+        self.child: ChildProcess | None = None
+        self._notifiers: list[QSocketNotifier] = []
+        self._pidfd: int | None = None
+        self._reaper: QTimer | None = None
+        self._stopped = False
+        self._cancelled = False
+        self._answered = False  # finished or failed has been emitted
+        self._answered_at = 0.0
+        self.result: Any = None
+        self.error = ""
+        self.details = ""  # the child's traceback for an unexpected error
+
+    # ---- control -----------------------------------------------------------------------------
+    @classmethod
+    def prewarm(cls) -> None:
+        """Start a child now (interpreter and engine imported) for the next ``start()`` to use."""
+        if cls._standby is None or not cls._standby.alive():
+            cls._standby = ChildProcess()
+
+    @classmethod
+    def _take_standby(cls, warm: tuple[str, ...] | None) -> ChildProcess:
+        child, cls._standby = cls._standby, None
+        if child is not None and child.alive() and child.env == dict(os.environ):
+            return child
+        if child is not None:
+            child.close()  # dead, or started under other settings (environment) than the ones now
+        return ChildProcess() if warm is None else ChildProcess(warm)
+
+    def start(self, lane: str | None = None) -> None:
+        """Start the job (once), in the pre-started child if there is one (``lane``: ignored)."""
+        if self.child is not None:
+            raise RuntimeError("ProcessWorker.start() called twice; make a new one for new work")
+        self.child = self._take_standby(self._warm)
+        ProcessWorker._active.add(self)
+        self._watch()
+        if self._prepare is None:
+            self._give_job({})
+            return
+        self._preparing = Worker(self._prepare)
+        self._preparing.finished.connect(self._give_job)
+        self._preparing.failed.connect(lambda message: self._answer(self.failed, message))
+        self._preparing.start(lane=ENGINE_LANE)
+
+    def _give_job(self, extra: dict | None) -> None:
+        if self._answered or self.child.started:
+            return
+        if self._stopped:  # stopped before it began: nothing to run
+            self._answer(self.finished, None)
+            return
+        self.child.start(self._target, self._args, {**self._kw, **(extra or {})}, self._live)
+
+    def _watch(self) -> None:
+        note = QSocketNotifier(self.child.fileno(), QSocketNotifier.Type.Read, self)
+        note.activated.connect(self._read)
+        self._notifiers.append(note)
+        try:
+            self._pidfd = os.pidfd_open(self.child.pid)
+        except (AttributeError, OSError):  # no pidfd here: look every 200 ms
+            self._reaper = QTimer(self, interval=200)
+            self._reaper.timeout.connect(self._check_exit)
+            self._reaper.start()
+        else:
+            exited = QSocketNotifier(self._pidfd, QSocketNotifier.Type.Read, self)
+            exited.activated.connect(self._check_exit)
+            self._notifiers.append(exited)
+
+    def _started(self) -> bool:
+        return self.child is not None and self.child.started and self.is_running()
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Change a live value the job reads (``"pause"``, ``"feature_target"``, ...)."""
+        self._live[name] = value
+        if self._started():
+            self.child.set(name, value)
+
+    def stop(self) -> None:
+        """Ask the job to end its own way: ``should_stop()`` turns True (a training run then saves)."""
+        self._stopped = True
+        if self._started():
+            self.child.stop()
+
+    def cancel(self) -> None:
+        """Stop, and close a generator job at its next yield (Worker.cancel's contract)."""
+        self._stopped = self._cancelled = True
+        if self._started():
+            self.child.cancel()
+
+    def suspend(self) -> None:
+        """Freeze the child at once, wherever it is (SIGSTOP); what it sent before is handled first."""
+        if self._started():
+            self.child.suspend()
+            for _ in range(1000):  # all it had sent: it sends nothing more while frozen
+                if self._answered or not self.child.pending():
+                    break
+                self._read()
+
+    def resume(self) -> None:
+        """Let a suspended child go on."""
+        if self.child is not None:
+            self.child.resume()
+
+    @property
+    def suspended(self) -> bool:
+        """True while the child is frozen by :meth:`suspend`."""
+        return self.child is not None and self.child.suspended
+
+    def should_stop(self) -> bool:
+        """True once :meth:`stop` or :meth:`cancel` was called."""
+        return self._stopped
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancelled
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None before ``start``)."""
+        return self.child.pid if self.child is not None else None
+
+    def is_running(self) -> bool:
+        """True from ``start`` until the outcome has been reported."""
+        return self.child is not None and not self._answered
+
+    def kill(self) -> None:
+        """End the child now, without its own clean-up; reported as ``failed`` unless it had answered."""
+        if self.child is not None:
+            self.child.kill()
+            self._check_exit()
+
+    def wait(self, msecs: int = 30000) -> bool:
+        """Block until the job has answered (its messages are handled meanwhile); True if it did in time."""
+        deadline = time.monotonic() + msecs / 1000
+        if self._preparing is not None and self.is_running() and not self.child.started:
+            self._preparing.wait(msecs)  # its finished signal waits for the event loop: give the job here
+            if self._preparing.error:
+                self._answer(self.failed, self._preparing.error)
+            else:
+                self._give_job(self._preparing.result)
+        while self.is_running():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            fds = [self.child.fileno()] + ([self._pidfd] if self._pidfd is not None else [])
+            select.select(fds, [], [], min(left, 0.2))
+            self._read()
+            self._check_exit()
+        return True
+
+    @classmethod
+    def stop_all(cls, msecs: int = 10000) -> bool:
+        """Stop every running job (its own way: a training run saves), wait for each, kill what is left and
+        the standby (at app exit)."""
+        running = [w for w in list(cls._active) if w.is_running()]
+        for w in running:
+            w.stop()
+        ended = all(w.wait(msecs) for w in running)
+        for w in running:
+            if w.is_running():
+                w.kill()
+        if cls._standby is not None:
+            cls._standby.close()
+            cls._standby = None
+        return ended
+
+    # ---- messages ----------------------------------------------------------------------------
+    def _read(self, *_args) -> None:
+        if self.child is None or self._answered:
+            return
+        for msg in self.child.messages():
+            if msg[0] == "event":
+                self.progress.emit(msg[1])
+            elif msg[0] == "done":
+                self.result = msg[1]
+                self._answer(self.finished, msg[1])
+            else:  # "error"
+                self.error, self.details = msg[1], msg[2]
+                self._answer(self.failed, msg[1])
+        if self.child.eof and not self._answered:
+            self._notifiers[0].setEnabled(False)  # gone: its exit status comes through the pidfd (or the timer)
+            self._check_exit()
+        elif not self._answered and self.child.pending():
+            QTimer.singleShot(0, self._read)  # read up to the budget: the rest after other events (no new bytes may wake us)
+
+    def _check_exit(self, *_args) -> None:
+        """The child exited: handle what it sent before, then report an exit without an answer."""
+        if self.child is None or self.child.alive():
+            return
+        while not self._answered and not self.child.eof and self.child.pending():
+            self._read()
+        if not self._answered:
+            self.error = self.child.exit_line(self.what)
+            self._answer(self.failed, self.error)
+        self._finish_up()
+
+    def _answer(self, signal, value) -> None:
+        self._answered = True
+        for n in self._notifiers[:1]:
+            n.setEnabled(False)
+        self._answered_at = time.monotonic()
+        try:
+            signal.emit(value)
+        finally:
+            self._finish_up()
+
+    def _finish_up(self) -> None:
+        """Once answered and exited: kill what is left of its process group, release the socket and pidfd.
+
+        A child that has answered but not exited within ``EXIT_GRACE_S`` (a hung thread) is killed."""
+        if not self._answered or self.child is None:
+            return
+        if self.child.alive() and self.child.started and time.monotonic() - self._answered_at < self.EXIT_GRACE_S:
+            QTimer.singleShot(100, self._finish_up)  # still exiting: look again, never block the GUI thread
+            return
+        self.child.kill()  # its data-loader processes, if any are left
+        self.child.close()
+        for n in self._notifiers:
+            n.setEnabled(False)
+            n.deleteLater()
+        self._notifiers = []
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+        if self._reaper is not None:
+            self._reaper.stop()
+        ProcessWorker._active.discard(self)
+
+
+atexit.register(ProcessWorker.stop_all)

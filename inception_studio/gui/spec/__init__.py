@@ -1,0 +1,2 @@
+"""Spec browsing and editing panels (Explore workspace): variants, editor, inspector, statistics,
+block table, compare."""

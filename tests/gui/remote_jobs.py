@@ -1,0 +1,37 @@
+"""Tiny jobs the process-runner tests give a child process (importable there: no Qt)."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+
+def count(n: int, delay: float = 0.0, should_stop=None, should_pause=None, label=None):
+    """Yield 0..n-1 (``delay`` s apart; held while paused, ended early when stopped); return n or where it stopped."""
+    for i in range(n):
+        while should_pause is not None and should_pause() and not should_stop():
+            time.sleep(0.005)
+        if should_stop is not None and should_stop():
+            return ("stopped", i)
+        yield (i, label() if label is not None else None, time.time())
+        time.sleep(delay)
+    return n
+
+
+def fail(message: str):
+    """Raise an unexpected error."""
+    raise ValueError(message)
+
+
+def die():
+    """Kill this process (a crash the parent must survive)."""
+    yield "about to die"
+    os.kill(os.getpid(), signal.SIGKILL)
+    yield "never"
+
+
+def qt_modules() -> list[str]:
+    """The Qt modules this process has imported (none, in a child of the GUI)."""
+    import sys
+
+    return sorted(m for m in sys.modules if m.startswith(("PySide6", "shiboken6", "PyQt")))

@@ -1,0 +1,45 @@
+"""The Feature-maps panel draws a new node's maps into the grid it has when the grid fits (building a grid
+of view boxes costs ~15 ms a tile), and what it shows is always the new node's maps."""
+from __future__ import annotations
+
+import numpy as np
+
+from inception_studio.gui.run.feature_maps import FeatureMapPanel
+
+
+def shown(panel: FeatureMapPanel) -> list[np.ndarray]:
+    """The images in the visible tiles."""
+    return [t.image for t in panel._tiles if t.isVisible()]
+
+
+def test_a_new_node_of_the_same_size_reuses_the_grid_and_shows_its_own_maps(qtbot):
+    panel = FeatureMapPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 500)
+    panel.show()
+    rng = np.random.default_rng(0)
+    a, b = rng.random((20, 7, 7), dtype=np.float32), rng.random((24, 5, 5), dtype=np.float32)
+    panel.show_maps("a", a)
+    tiles = list(panel._tiles)
+    panel.show_maps("b", b)
+    assert panel._tiles == tiles and len(tiles) == 16  # the same 16 view boxes
+    assert all(np.array_equal(img, b[i]) for i, img in enumerate(shown(panel)))
+    panel.show_maps("c", b[:3])  # fewer channels than tiles: a grid of 3
+    assert len(panel._tiles) == 3 and all(np.array_equal(img, b[i]) for i, img in enumerate(shown(panel)))
+
+
+def test_branches_with_the_same_names_are_redrawn_in_place(qtbot):
+    panel = FeatureMapPanel()
+    qtbot.addWidget(panel)
+    names = ["1x1", "3x3", "5x5", "pool"]
+    first = [(n, np.full((4, 4), i, np.float32)) for i, n in enumerate(names)]
+    second = [(n, np.full((6, 6), 10 + i, np.float32)) for i, n in enumerate(names)]
+    panel.show_branches("3a", first)
+    items = list(panel._branch_items)
+    panel.show_branches("3b", second)
+    assert panel._branch_items == items and "3b" in panel.branch_note.text()
+    assert [float(it.image[0, 0]) for it in items] == [10, 11, 12, 13] and items[0].image.shape == (6, 6)
+    panel.show_branches("stem", [])
+    assert panel._branch_items == [] and panel.branch_note.text() == "stem"
+    panel.show_branches("5b", [("a", np.zeros((2, 2), np.float32))])
+    assert len(panel._branch_items) == 1

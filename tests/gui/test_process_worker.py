@@ -1,0 +1,110 @@
+"""ProcessWorker: engine work in a child process, with a Worker's signals. Events arrive in order, live values
+reach the job, stop and pause act, an error or a killed child becomes one line, and no process is left behind."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from inception_studio.gui.shared.process_worker import ProcessWorker
+
+JOBS = "tests.gui.remote_jobs"
+WAIT = 30000
+
+
+def gone(pid: int) -> bool:
+    """True when no process ``pid`` exists any more (reaped, not a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def start(qtbot, fn: str, *args, **kw) -> tuple[ProcessWorker, dict]:
+    """A started worker on ``tests.gui.remote_jobs.fn`` and what it has reported so far."""
+    got: dict = {"events": [], "finished": [], "failed": []}
+    w = ProcessWorker(f"{JOBS}:{fn}", *args, warm=(), **kw)
+    w.progress.connect(got["events"].append)
+    w.finished.connect(got["finished"].append)
+    w.failed.connect(got["failed"].append)
+    w.start()
+    return w, got
+
+
+def test_events_arrive_in_order_then_the_result_and_the_child_is_gone(qtbot):
+    w, got = start(qtbot, "count", 5)
+    qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
+    assert [e[0] for e in got["events"]] == [0, 1, 2, 3, 4] and got["finished"] == [5] and not got["failed"]
+    assert not w.is_running()
+    qtbot.waitUntil(lambda: gone(w.pid), timeout=WAIT)  # exited and reaped: no zombie, no orphan
+
+
+def test_the_child_never_imports_qt(qtbot):
+    _w, got = start(qtbot, "qt_modules")
+    qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
+    assert got["finished"] == [[]]
+
+
+def test_a_live_value_reaches_the_running_job(qtbot):
+    w, got = start(qtbot, "count", 100000, 0.005, live={"label": "first"})
+    qtbot.waitUntil(lambda: len(got["events"]) >= 3, timeout=WAIT)
+    assert got["events"][0][1] == "first"
+    w.set_value("label", "second")
+    qtbot.waitUntil(lambda: got["events"][-1][1] == "second", timeout=WAIT)
+    w.stop()
+    qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
+
+
+def test_stop_ends_the_job_its_own_way_and_pause_holds_it(qtbot):
+    w, got = start(qtbot, "count", 100000, 0.005)
+    qtbot.waitUntil(lambda: len(got["events"]) >= 3, timeout=WAIT)
+    w.set_value("pause", True)
+    qtbot.wait(300)  # long enough for the pause to have reached the child
+    held = len(got["events"])
+    qtbot.wait(300)
+    assert len(got["events"]) <= held + 1  # at most the step in flight when the pause arrived
+    w.set_value("pause", False)
+    qtbot.waitUntil(lambda: len(got["events"]) > held + 2, timeout=WAIT)
+    w.stop()
+    qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
+    kind, at = got["finished"][0]
+    assert kind == "stopped" and at == len(got["events"])  # the job's own return: it saw should_stop()
+    qtbot.waitUntil(lambda: gone(w.pid), timeout=WAIT)
+
+
+def test_an_error_in_the_job_is_one_line_with_the_traceback_kept(qtbot):
+    w, got = start(qtbot, "fail", "the disk is full")
+    qtbot.waitUntil(lambda: bool(got["failed"]), timeout=WAIT)
+    assert got["failed"][0].startswith("ValueError: the disk is full") and "\n" not in got["failed"][0]
+    assert "Traceback" in w.details and "remote_jobs.py" in w.details and not got["finished"]
+
+
+@pytest.mark.parametrize("how", ["from outside", "itself"])
+def test_a_killed_child_becomes_a_message_and_the_gui_lives_on(qtbot, how):
+    if how == "itself":
+        w, got = start(qtbot, "die")
+    else:
+        w, got = start(qtbot, "count", 100000, 0.005)
+        qtbot.waitUntil(lambda: len(got["events"]) >= 3, timeout=WAIT)
+        os.kill(w.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    qtbot.waitUntil(lambda: bool(got["failed"]), timeout=WAIT)
+    message = got["failed"][0]
+    assert "process was killed" in message and "out of memory" in message and "\n" not in message
+    assert not got["finished"] and not w.is_running() and got["events"]  # what came before it was kept
+    qtbot.waitUntil(lambda: gone(w.pid), timeout=WAIT)
+    again, more = start(qtbot, "count", 2)  # the next job runs as usual
+    qtbot.waitUntil(lambda: bool(more["finished"]), timeout=WAIT)
+    assert more["finished"] == [2]
+
+
+def test_stop_all_ends_running_jobs_and_the_standby(qtbot):
+    w, got = start(qtbot, "count", 100000, 0.005)
+    qtbot.waitUntil(lambda: bool(got["events"]), timeout=WAIT)
+    ProcessWorker.prewarm()
+    standby = ProcessWorker._standby.pid
+    assert ProcessWorker.stop_all(WAIT)
+    assert got["finished"] and got["finished"][0][0] == "stopped"  # cancelled: the job's own early return
+    qtbot.waitUntil(lambda: gone(w.pid) and gone(standby), timeout=WAIT)
+    assert ProcessWorker._standby is None
