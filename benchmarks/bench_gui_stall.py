@@ -142,13 +142,14 @@ class Bench:
 
     def __init__(self, args):
         from inception_studio.engine.data import make_demo_folder
-        from inception_studio.gui.app import create_main_window
+        from inception_studio.gui.app import show_main_window
 
         self.args = args
         self.tmp = Path(tempfile.mkdtemp(prefix="stall-"))
-        self.window = create_main_window(args.variant, dialogs=False)
+        self.window = show_main_window(args.variant, dialogs=False)  # as the app starts: panels once torch is in
         self.window.resize(1280, 800)
-        self.window.show()
+        wait_for(lambda: self.window.panels.feature("inferenceLoader") is not None, 120)
+        wait_for(lambda: not self.window.panels.feature("inferenceLoader").is_running(), 120)
         self.panel = self.window.panels.feature("training")
         self.ctrl = self.window.panels.feature("inference")
         self.images = make_demo_folder(self.tmp / "images", per_class=args.images // 4, size=96)
@@ -167,7 +168,7 @@ class Bench:
         p.out.setText(str(Path(tempfile.mkdtemp(dir=self.tmp)) / "model.safetensors"))
         spec = self.window.document.spec
         self.window.document.select("b:" + spec.stages[1].blocks[0].name)  # live feature maps of 3a
-        wait_for(lambda: p._estimator is None or not p._estimator.is_running(), 120)
+        wait_for(lambda: not any(w.is_running() for w in p.assistant.busy()), 120)  # estimate, preview, lr finder
         spin(500)
         done = {"flag": False}
         marks: dict[str, float] = {}

@@ -58,8 +58,9 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def make_train_panel(qtbot, tmp_path):
-    """Factory: a Train panel on GoogLeNet with a small model (width, size) and its monitor, shut down after."""
+def make_train_panel(qtbot, tmp_path, config_dir):
+    """Factory: a Train panel on GoogLeNet with a small model (width, size) and its monitor, shut down after
+    (each test with settings of its own: a panel remembers its data and form)."""
     from inception_studio.core.presets import get_spec
     from inception_studio.gui.shared.document import SpecDocument
     from inception_studio.gui.train.panel import TrainingPanel

@@ -173,3 +173,40 @@ def test_resume_continues_a_stopped_run_from_its_checkpoint(qtbot, panel, demo):
     assert panel.form.optimizer.currentText() == "rmsprop"  # the run's own recipe came back with it
     assert next(e for e in panel.events if isinstance(e, T.StoppedEvent)).reason == "finished"
     assert panel.progress.value() == start.total_steps
+
+
+def test_the_panel_remembers_its_data_and_settings_after_a_restart(qtbot, make_train_panel, demo):
+    first = make_train_panel(width=0.25, size=64)
+    load(qtbot, first, str(demo))
+    first.form.set_recipe("adamw")
+    first.form.epochs.setValue(7)
+    first.form.lr.setValue(0.0123)
+    first.shutdown()  # what quitting the app does
+
+    again = make_train_panel(width=0.25, size=64)  # a new panel (the next start) reads them back
+    qtbot.waitUntil(lambda: again.data_view.data is not None and not again.data_view.busy(), timeout=20000)
+    assert again.data_view.path.text() == str(demo) and list(again.data_view.data.classes) == ["circle", "square",
+                                                                                                "stripes", "triangle"]
+    cfg = again.form.config()
+    assert (cfg.recipe, cfg.epochs) == ("adamw", 7)
+    assert cfg.lr == pytest.approx(0.0123)
+
+
+def test_a_remembered_folder_that_is_gone_is_left_out_quietly(qtbot, make_train_panel, tmp_path):
+    from inception_studio.gui.train.remember import remember, restore
+    from inception_studio.engine import train as T
+
+    remember(str(tmp_path / "deleted"), T.TrainConfig(recipe="auto", epochs=3))
+    p = make_train_panel()
+    assert restore(p.form, p.data_view) is None
+    assert p.data_view.data is None and not p.data_view.busy() and not p.error.isVisible()
+    assert p.form.recipe.currentData() == "auto"
+
+
+def test_choosing_data_twice_quickly_shows_the_second_choice(qtbot, make_train_panel, demo, tmp_path):
+    p = make_train_panel()
+    other = make_demo_folder(tmp_path / "other", per_class=6, size=32)
+    p.data_view.load(str(demo))
+    p.data_view.load(str(other))  # while the first scan runs
+    qtbot.waitUntil(lambda: p.data_view.data is not None and not p.data_view.busy(), timeout=30000)
+    assert p.data_view.data.root == str(other) and p.data_view.path.text() == str(other)

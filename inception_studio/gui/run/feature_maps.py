@@ -3,8 +3,12 @@
 Two views: the node's channels as a paged grid of small images (colormap, per-channel or shared
 normalisation, click a channel to enlarge it, click again to go back), and — for an Inception
 block — what each branch (1x1, 3x3, 5x5, pool, ...) responds to, as the mean activation map of
-each branch side by side. The activations are computed by the engine in a worker (gui/inference.py);
+each branch side by side. The activations are computed by the engine in a worker (controller.py);
 this file only draws them.
+
+Each view is one pyqtgraph ViewBox holding an image item per tile, placed side by side: a ViewBox
+costs ~15 ms of the GUI thread to make (its context menu is a small form), an image item well under
+one, so a new grid of 64 channels is drawn within a frame.
 """
 from __future__ import annotations
 
@@ -29,6 +33,14 @@ from PySide6.QtWidgets import (
 
 COLORMAPS = ("viridis", "inferno", "magma", "plasma", "cividis", "turbo", "grey")
 PAGE_SIZES = (16, 36, 64)
+GAP = 0.08  # the space between tiles, as a fraction of a tile
+
+
+def _place(items, cols: int, h: int, w: int) -> None:
+    """Put ``items`` on a grid of ``cols`` columns of h x w tiles (row-major, rows going down)."""
+    dx, dy = w * (1 + GAP), h * (1 + GAP)
+    for i, item in enumerate(items):
+        item.setPos((i % cols) * dx, (i // cols) * dy)
 
 
 def _lut(name: str) -> np.ndarray | None:
@@ -119,6 +131,7 @@ class FeatureMapPanel(QWidget):
 
         self.grid = pg.GraphicsLayoutWidget()
         self.grid.setObjectName("channelGrid")
+        self._grid_box = self.grid.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.big = pg.GraphicsLayoutWidget()
         self.big.setObjectName("channelLarge")
         self._big_view = self.big.addViewBox(lockAspect=True, invertY=True)
@@ -139,6 +152,7 @@ class FeatureMapPanel(QWidget):
         """The Branches tab: each branch's mean activation side by side."""
         self.branch_view = pg.GraphicsLayoutWidget()
         self.branch_view.setObjectName("branchView")
+        self._branch_box = self.branch_view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.branch_note = QLabel("Select an Inception block to compare its branches.", objectName="branchNote")
         self.branch_note.setWordWrap(True)
         branches = QWidget()
@@ -170,36 +184,37 @@ class FeatureMapPanel(QWidget):
         self.page.blockSignals(True)
         self.page.setValue(1)
         self.page.blockSignals(False)
-        if len(self._tiles) == min(self.per_page, a.shape[0]) and self._columns() == self._cols:
-            self._redraw()  # the same grid: new images in the tiles there are (a new grid costs ~15 ms a tile)
-        else:
-            self._relayout()
+        self._relayout()
 
     def show_branches(self, block: str, branches: list[tuple[str, np.ndarray]]) -> None:
         """Show each branch's mean activation map side by side; no branches: ``block`` is shown as a note."""
         self.branches = list(branches)
         self._branch_block = block
         if not self.branches:
-            self.branch_view.clear()
+            self._branch_box.clear()
             self._branch_items, self._branch_labels = [], []
             self.branch_note.setText(block or "Select an Inception block to compare its branches.")
             return
         self.branch_note.setText(f"{block}: mean activation of each branch (bright = strong response)")
         labels = [label for label, _ in self.branches]
-        if labels != self._branch_labels:  # other branches: new views (the same ones are reused: ~15 ms each)
-            self.branch_view.clear()
+        if labels != self._branch_labels:  # other branches: new items (the same ones are reused)
+            self._branch_box.clear()
             self._branch_items, self._branch_labels = [], labels
-            for j, label in enumerate(labels):
-                self.branch_view.addLabel(label, row=0, col=j)
-                vb = self.branch_view.addViewBox(row=1, col=j, lockAspect=True, invertY=True, enableMouse=False)
+            for label in labels:
                 item = pg.ImageItem(axisOrder="row-major")
-                vb.addItem(item)
+                item.setToolTip(label)
+                text = pg.TextItem(label, anchor=(0, 1), color=(230, 230, 230))  # on the black view
+                text.setParentItem(item)  # moves with its image, drawn at a fixed size above it
+                self._branch_box.addItem(item)
                 self._branch_items.append(item)
         lut = _lut(self.colormap.currentText())
+        h = max(int(np.shape(m)[-2]) for _l, m in self.branches)
+        w = max(int(np.shape(m)[-1]) for _l, m in self.branches)
         for item, (_label, m) in zip(self._branch_items, self.branches):
             m = np.asarray(m, dtype=np.float32)
             item.setImage(m, levels=_levels(m), lut=lut)
-            item.getViewBox().autoRange(padding=0.02)
+        _place(self._branch_items, len(self._branch_items), h, w)
+        self._branch_box.autoRange(padding=0.02)
 
     # ---- paging ----------------------------------------------------------------------------
     @property
@@ -233,16 +248,16 @@ class FeatureMapPanel(QWidget):
             self.page_label.setText("")
 
     def _relayout(self) -> None:
-        self.grid.clear()
-        self._tiles = []
-        n = self.per_page
-        cols = self._cols = self._columns()
-        if self.maps is not None:
-            for i in range(min(n, self.maps.shape[0])):
-                vb = self.grid.addViewBox(row=i // cols, col=i % cols, lockAspect=True, invertY=True, enableMouse=False)
+        """As many tiles as the page shows (kept when the count is the same), then drawn and placed."""
+        want = min(self.per_page, self.maps.shape[0]) if self.maps is not None else 0
+        if want != len(self._tiles):
+            self._grid_box.clear()
+            self._tiles = []
+            for _ in range(want):
                 tile = _Tile(self._enlarge)
-                vb.addItem(tile)
+                self._grid_box.addItem(tile)
                 self._tiles.append(tile)
+        self._cols = self._columns()
         self._redraw()
 
     def _columns(self) -> int:
@@ -254,7 +269,9 @@ class FeatureMapPanel(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._tiles and self._columns() != self._cols:
-            self._relayout()
+            self._cols = self._columns()
+            _place(self._tiles, self._cols, *self.maps.shape[1:])
+            self._grid_box.autoRange(padding=0.02)
 
     def _redraw(self) -> None:
         self._update_paging()
@@ -270,10 +287,12 @@ class FeatureMapPanel(QWidget):
                 tile.setImage(m, levels=shared or _levels(m), lut=lut)
                 tile.setToolTip(f"channel {vis[k] + 1}: min {m.min():.3g}, max {m.max():.3g}")
                 tile.show()
-                tile.getViewBox().autoRange(padding=0.02)
             else:
                 tile.channel = -1
                 tile.hide()
+        if self._tiles:
+            _place(self._tiles, self._cols, *self.maps.shape[1:])
+            self._grid_box.autoRange(padding=0.02)
         if self.enlarged >= 0:
             self._enlarge(self.enlarged)
         if self.branches:

@@ -182,6 +182,7 @@ class DatasetView(QWidget):
     def _next(self) -> bool:
         if self._again is not None:
             again, self._again = self._again, None
+            self._worker = None  # the scan answering now still counts as running until its handler returns
             self.load(again)
             return True
         return False

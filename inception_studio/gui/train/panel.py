@@ -24,6 +24,7 @@ from ...paths import cache_dir
 from ...errors import StudioError
 from .assist import RecipeAssistant
 from .controls import RunControls
+from .remember import remember, restore
 from .augment_view import AugmentPreview
 from .dataset_view import DatasetView
 from .lr_view import LRFinderView
@@ -114,6 +115,7 @@ class TrainingPanel(QWidget):
         document.selectionChanged.connect(self._on_selection)
         document.modelChanged.connect(lambda _m: self._sync_init())
         self._on_spec(document.spec)
+        self._restoring = restore(self.form, self.data_view)  # the last session's data and settings
         self._sync_buttons()
 
     # ---- bindings ----------------------------------------------------------------------------------
@@ -195,6 +197,7 @@ class TrainingPanel(QWidget):
                                         "resume it (Resume…) or choose another checkpoint path"))
             return False
         cfg = self.form.config(out=out, feature_every=FEATURE_EVERY)
+        remember(self.data_view.path.text(), self.form.config())
         current = self.document.model.model if self.document.model is not None else None
         spec = resume.spec if resume is not None else self.document.spec
         self.error.hide()
@@ -249,8 +252,9 @@ class TrainingPanel(QWidget):
             self.status.setText("stopping after this step…")
 
     def shutdown(self, msecs: int = 10000) -> None:
-        """Stop a run and wait for its thread (window closing)."""
+        """Stop a run and wait for its thread (window closing); the data and settings are remembered."""
         self.stop()
+        remember(self.data_view.path.text() if self.data_view.data is not None else None, self.form.config())
         self.assistant.shutdown()
         for w in (self.worker, self.data_view._worker, getattr(self, "_loader", None),
                   *self.assistant.busy()):
@@ -308,6 +312,7 @@ class TrainingPanel(QWidget):
         self.events.append(ev)
         if isinstance(ev, T.StartEvent):
             self.progress.setRange(0, max(1, ev.total_steps))
+            self.monitor.set_length(ev.total_steps, -(-ev.total_steps // max(1, ev.steps_per_epoch)))
             self.progress.setValue(ev.start_step)
             self.status.setText(f"training {ev.spec.name} ({ev.init}) at {ev.spec.input_size} px on {ev.device}: "
                                 f"{ev.train_count} train / {ev.val_count} val images")

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGraphicsItem,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -49,6 +50,8 @@ def _key(colour: str, text: str, dash: bool = False) -> str:
 
 
 def _plot(name: str, title: str, left: str, bottom: str) -> pg.PlotWidget:
+    """A plot whose axes are painted once per range: each is cached as a pixmap (text is the slow part of a
+    repaint, ~4 ms an axis); the monitor changes ranges now and then, not on every point (sticky_range)."""
     w = pg.PlotWidget()
     w.setObjectName(name)
     w.setBackground(None)
@@ -57,7 +60,22 @@ def _plot(name: str, title: str, left: str, bottom: str) -> pg.PlotWidget:
     w.setLabel("bottom", bottom)
     w.showGrid(x=True, y=True, alpha=0.2)
     w.setMinimumSize(160, 110)
+    for side in ("left", "bottom"):
+        axis = w.getAxis(side)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return w
+
+
+def sticky_range(shown: tuple[float, float] | None, wanted: tuple[float, float]) -> tuple[float, float]:
+    """The axis range to show: ``shown`` while it still holds ``wanted`` and is no more than ~1.5x its span,
+    else ``wanted`` with some room to grow (so the axis, and its cached picture, change now and then, not on
+    every point)."""
+    lo, hi = wanted
+    if shown is not None:
+        slo, shi = shown
+        if slo <= lo and hi <= shi and (shi - slo) <= 1.5 * max(hi - lo, 1e-12):
+            return shown
+    return lo, hi + 0.15 * (hi - lo)
 
 
 def mosaic(maps: np.ndarray, pad: int = 1) -> np.ndarray:
@@ -272,8 +290,19 @@ class TrainingMonitor(QWidget):
         self._s_all, self._s_main, self._s_aux = (Smoother(self.smoothing) for _ in range(3))
         self._dirty = {"loss", "accuracy", "lr"}
         self._follow_y = True
+        self._loss_span: tuple[float, float] | None = None
+        self._lr_top: float | None = None
+        self._whole_epochs: bool | None = None
+        for plot in (self.loss_plot, self.lr_plot, self.accuracy_plot):
+            plot.enableAutoRange(x=True)
         self.show_hint("")
         self.redraw_all()
+
+    def set_length(self, total_steps: int, epochs: int) -> None:
+        """The run's length: the step and epoch axes span it from the start (their pictures stay cached)."""
+        for plot in (self.loss_plot, self.lr_plot):
+            plot.setXRange(0, max(1, total_steps), padding=0.02)
+        self.accuracy_plot.setXRange(0.5, max(1, epochs) + 0.5, padding=0)
 
     def add_step(self, step: int, loss: float, main: float, aux: float | None, lr: float) -> None:
         """Buffer one logged step (drawn at the next timer tick)."""
@@ -346,12 +375,16 @@ class TrainingMonitor(QWidget):
             span = loss_range([*self.loss, *self.val_loss], skip=spike_steps(len(self.loss)),
                               log=self.log_loss.isChecked())
             if span is not None:
-                self.loss_plot.setYRange(*span, padding=0.02)
+                span = sticky_range(self._loss_span, span)
+                if span != self._loss_span:
+                    self._loss_span = span
+                    self.loss_plot.setYRange(*span, padding=0.02)
 
     def set_log_loss(self, on: bool) -> None:
         """Show the loss on a log axis (True) or a linear one."""
         self.loss_plot.setLogMode(False, bool(on))
         self._follow_y = True
+        self._loss_span = None
         self._draw_loss()
 
     def _user_moved_loss(self, *_a) -> None:
@@ -364,18 +397,20 @@ class TrainingMonitor(QWidget):
 
     def _draw_lr(self) -> None:
         self.lr_curve.setData(np.asarray(self.steps, dtype=np.float64), np.asarray(self.lr, dtype=np.float64))
-        if self.lr:
-            self.lr_plot.setYRange(0.0, max(self.lr) * 1.1, padding=0)  # a constant lr is a line, not noise
+        top = max(self.lr) * 1.1 if self.lr else None
+        if top is not None and top != self._lr_top:  # a constant lr is a line, not noise
+            self._lr_top = top
+            self.lr_plot.setYRange(0.0, top, padding=0)
 
     def _draw_accuracy(self) -> None:
         e = np.asarray(self.epochs, dtype=np.float64)
         self.val_acc_curve.setData(e, np.asarray(self.val_acc, dtype=np.float64))
         self.train_acc_curve.setData(e, np.asarray(self.train_acc, dtype=np.float64))
-        axis = self.accuracy_plot.getAxis("bottom")
-        if 0 < len(self.epochs) <= 20:
-            axis.setTickSpacing(major=5, minor=1)  # whole epochs
-        else:
-            axis.setTickSpacing()
+        whole = 0 < len(self.epochs) <= 20
+        if whole != self._whole_epochs:  # (a new spacing repaints the axis)
+            self._whole_epochs = whole
+            axis = self.accuracy_plot.getAxis("bottom")
+            axis.setTickSpacing(major=5, minor=1) if whole else axis.setTickSpacing()  # whole epochs
 
     def point_counts(self) -> dict[str, int]:
         """How many points each curve holds (what a user sees drawn)."""
