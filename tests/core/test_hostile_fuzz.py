@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import struct
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from inception_studio.core.spec import ArchSpec
 from inception_studio.core.weights import load_checkpoint, save_checkpoint
 from inception_studio.engine.data import Preprocess
 from inception_studio.errors import StudioError
+from tests.deadline import deadline
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM for the hang guard")
 
@@ -42,20 +42,6 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.sam
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                        st.dictionaries(st.text(max_size=8), inner, max_size=3)),
                       max_leaves=8)
-
-
-@contextmanager
-def hang_guard(seconds: int = EXAMPLE_SECONDS):
-    """Turn a hang into a failure."""
-    def expire(*_):
-        raise TimeoutError(f"a loader ran for more than {seconds} s")
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _paths(node, prefix=()):
@@ -127,7 +113,7 @@ def mutated_spec_json(draw) -> str:
 def _outcome(fn) -> str:
     """Run ``fn``: "ok", or "error" for a one-line StudioError; anything else fails the test."""
     try:
-        with hang_guard():
+        with deadline(EXAMPLE_SECONDS, "a loader"):
             fn()
     except StudioError as exc:
         assert "\n" not in str(exc) and "\r" not in str(exc), repr(str(exc))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,23 +23,10 @@ from inception_studio.engine import export, infer
 from inception_studio.engine.data import load_image, scan_image_folder, stratified_split
 from inception_studio.engine.infer import Predictor
 from inception_studio.errors import ImageError
+from tests.deadline import deadline
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"), reason="needs FIFOs")
-
-
-@contextmanager
-def deadline(seconds: int):
-    """Fail (instead of hanging) when the block takes longer than ``seconds``."""
-    def expire(*_):
-        raise TimeoutError(f"still running after {seconds} s")
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _tiny_spec(name: str):
