@@ -174,3 +174,20 @@ def test_panel_docks_cannot_be_closed_and_lost(qtbot, config_dir):
     win = _start(qtbot)
     for p in win.panels:
         assert not p.dock.features() & QDockWidget.DockWidgetFeature.DockWidgetClosable, p.key
+
+
+def test_classify_shows_a_large_top5_with_whole_names_at_1280x800(qtbot, config_dir):
+    win = _start(qtbot, "googlenet")
+    win.workspaces.switch("classify")
+    run = win.panels.widget("run")
+    top = [("hand-held computer", 0.5), ("notebook computer", 0.2), ("desktop computer", 0.1),
+           ("computer keyboard", 0.1), ("space bar", 0.1)]
+    run.predictions.show_top("laptop.jpg", top, now=True)
+    QApplication.processEvents()
+    pl = run.predictions
+    assert pl.font().pointSizeF() >= 1.25 * win.font().pointSizeF()  # larger than the window's text
+    assert pl.visibleRegion().boundingRect().height() >= pl.sizeHint().height()  # all five rows on screen
+    fm = pl.fontMetrics()
+    name_w = max(60, min(pl.width() * 11 // 20, pl.width() - fm.horizontalAdvance("100.0%") - 62, 220))
+    widths = [fm.horizontalAdvance(name) for name, _ in top]
+    assert max(widths) <= name_w, (pl.width(), name_w, widths)  # no name is cut ("hand-held co…")

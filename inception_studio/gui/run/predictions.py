@@ -21,8 +21,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QBoxLayout,
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -82,6 +82,7 @@ class PredictionList(QWidget):
     """
 
     ROWS = 5  # rows the height is made for (more rows grow it)
+    SCALE = 1.3  # the answer is what the user came for: larger than the window's text
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -102,6 +103,9 @@ class PredictionList(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumWidth(180)
         self.setAccessibleName("Predictions")
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * self.SCALE)
+        self.setFont(font)
 
     # ---- geometry --------------------------------------------------------------------------
     def _row_h(self) -> int:
@@ -275,12 +279,12 @@ class RunPanel(QWidget):
         self.errors.setWordWrap(True)
         self.errors.setStyleSheet(ERROR_STYLE)
         self.errors.hide()
-        right = QVBoxLayout()
+        self._right = right = QVBoxLayout()
         right.addWidget(self.predictions)
         right.addWidget(self.gradcam_toggle)
         right.addWidget(self.cam_label)
         right.addStretch(1)
-        body = QHBoxLayout()
+        self._body = body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         body.addWidget(self.preview, 2)
         body.addLayout(right, 3)
         lay = QVBoxLayout(self)
@@ -289,6 +293,18 @@ class RunPanel(QWidget):
         lay.addWidget(self.errors)
         lay.addWidget(self.strip)
         lay.addLayout(body, 1)
+
+    WIDE = 640  # narrower than this, the top-k goes above the preview, across the whole panel
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wide = self.width() >= self.WIDE
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.BottomToTop
+        if self._body.direction() != direction:
+            self._body.setDirection(direction)  # (bottom to top: the preview, added first, goes below)
+            self._body.setStretch(0, 2 if wide else 1)
+            self._body.setStretch(1, 3 if wide else 0)
+            self._right.setStretch(self._right.count() - 1, 1 if wide else 0)  # its end: no gap above the preview
 
     def show_errors(self, lines: list[str]) -> None:
         """Show the last few bad-file messages (one line each)."""
