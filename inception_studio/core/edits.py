@@ -21,7 +21,8 @@ from dataclasses import replace
 from ..errors import SpecError
 from .trace import trace
 from .branches import KERNEL_CHOICES, naive_block, refactor_branch
-from .spec import LIMITS, MAX_WIDTH, ArchSpec, Block, Op, Stage, validate_structure
+from .spec import ArchSpec, Block, Op, Stage
+from .spec_checks import LIMITS, MAX_WIDTH, validate_structure
 
 MAX_COUNT = 64
 

@@ -196,6 +196,31 @@ def _add_block(g: BlockGraph, info: BlockInfo, sid: str) -> str:
     return bid
 
 
+_BLOCKS_KEPT = 2048
+_made: dict[tuple, tuple] = {}  # what _add_block made for one traced block (see _block_nodes)
+
+
+def _block_nodes(g: BlockGraph, info: BlockInfo, sid: str) -> str:
+    """:func:`_add_block`, remembered per traced block: the nodes and inner edges of a block that an edit did not
+    touch are the same objects in the edited spec's graph (core.trace keeps its ops the same objects too), so
+    an edit builds only the blocks it changed, and what is drawn from a block can be kept by the nodes' identity."""
+    key = (sid, id(info.block), id(info.ops), info.in_shape, info.out_shape, info.branch_shapes, info.proj_params,
+           info.proj_macs)
+    hit = _made.get(key)
+    if hit is not None and hit[0] is info.block and hit[1] is info.ops:
+        _, _, bid, nodes, inner = hit
+    else:
+        part = BlockGraph(g.spec)
+        bid = _add_block(part, info, sid)
+        nodes, inner = tuple(part.nodes.items()), tuple(part.inner[bid])
+        if len(_made) >= _BLOCKS_KEPT:
+            _made.clear()
+        _made[key] = (info.block, info.ops, bid, nodes, inner)
+    g.nodes.update(nodes)
+    g.inner[bid] = list(inner)
+    return bid
+
+
 def build_graph(spec: ArchSpec, input_size: int | None = None) -> BlockGraph:
     """The hierarchical block graph of ``spec`` with shapes and costs at ``input_size``."""
     t = trace(spec, input_size)
@@ -208,7 +233,7 @@ def build_graph(spec: ArchSpec, input_size: int | None = None) -> BlockGraph:
     by_stage: dict[str, list[str]] = {s.name: [] for s in spec.stages}
     for info in t.blocks:
         sid = f"s:{info.stage.name}"
-        bid = _add_block(g, info, sid)
+        bid = _block_nodes(g, info, sid)
         by_stage[info.stage.name].append(bid)
         g.edges.append(Edge(prev, bid, prev_shape))
         g.order.append(bid)

@@ -189,6 +189,26 @@ def _trace_block(block: Block, shape: Shape, bn: bool, where: str) -> tuple[Shap
     return out, ops, outs, proj_p, proj_m, acts
 
 
+_BLOCKS_KEPT = 4096
+_traced: dict[tuple, tuple] = {}  # (id(block), input shape, bn, where) -> (block, _trace_block's answer)
+
+
+def _traced_block(block: Block, shape: Shape, bn: bool, where: str) -> tuple:
+    """:func:`_trace_block`, remembered per block object and input: specs are immutable and an edit keeps the
+    blocks it does not touch (the same objects), so tracing the edited spec re-traces only what changed. The
+    entry holds its block, so a reused ``id`` never answers for another block."""
+    key = (id(block), shape, bn, where)
+    hit = _traced.get(key)
+    if hit is not None and hit[0] is block:
+        return hit[1]
+    out, ops, outs, pp, pm, acts = _trace_block(block, shape, bn, where)
+    answer = (out, tuple(ops), tuple(outs), pp, pm, acts)
+    if len(_traced) >= _BLOCKS_KEPT:
+        _traced.clear()
+    _traced[key] = (block, answer)
+    return answer
+
+
 def _trace_aux(aux: AuxHead, shape: Shape, spec: ArchSpec) -> AuxInfo:
     where = f"aux head '{aux.name}'"
     params = macs = acts = 0
@@ -228,10 +248,10 @@ def _walk(spec: ArchSpec, size: int) -> Trace:
     for stage in spec.stages:
         for i, block in enumerate(stage.blocks):
             where = f"{block.label}" if block.label else f"stage.{stage.name}.block.{i}"
-            out, ops, outs, pp, pm, acts = _trace_block(block, shape, spec.bn, where)
+            out, ops, outs, pp, pm, acts = _traced_block(block, shape, spec.bn, where)
             params = sum(o.params for o in ops) + pp
             macs = sum(o.macs for o in ops) + pm
-            blocks.append(BlockInfo(stage, i, block, shape, out, params, macs, tuple(ops), tuple(outs), pp, pm, acts))
+            blocks.append(BlockInfo(stage, i, block, shape, out, params, macs, ops, outs, pp, pm, acts))
             shape = out
             if (stage.name, i) in aux_at:
                 aux_infos.append(_trace_aux(aux_at[(stage.name, i)], shape, spec))

@@ -32,9 +32,18 @@ def list_variants() -> list[str]:
     return list(_REGISTRY)
 
 
+_built: dict[str, ArchSpec] = {}
+
+
 def get_spec(name: str) -> ArchSpec:
-    """The preset spec called ``name``."""
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise SpecError(f"unknown variant '{name}' (known: {', '.join(_REGISTRY)})") from None
+    """The preset spec called ``name``, built once per process: specs are immutable, so every caller shares it,
+    and a spec edited back to its preset (core.identity) is that very object again, whose blocks the caches
+    of the trace, the graph and the drawing already know."""
+    spec = _built.get(name)
+    if spec is None:
+        try:
+            make = _REGISTRY[name]
+        except KeyError:
+            raise SpecError(f"unknown variant '{name}' (known: {', '.join(_REGISTRY)})") from None
+        spec = _built[name] = make()
+    return spec

@@ -14,7 +14,12 @@ _HINTS = QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
 
 
 def _rect(scene: QGraphicsScene) -> QRectF:
-    return scene.itemsBoundingRect().adjusted(-16, -16, 16, 16)
+    rect = scene.itemsBoundingRect()
+    for item in scene.items():  # the room an item keeps beyond what it draws now (a node's mark rings)
+        room = getattr(item, "room", None)
+        if room is not None:
+            rect |= item.mapRectToScene(room)
+    return rect.adjusted(-16, -16, 16, 16)
 
 
 def render_image(scene: QGraphicsScene, background: QColor, scale: float = 2.0) -> QImage:

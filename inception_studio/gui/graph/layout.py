@@ -93,11 +93,13 @@ def approx_width(text: str, bold: bool) -> float:
 
 
 class _Builder:
-    def __init__(self, graph: BlockGraph, expanded: frozenset[str], orientation: str, measure=approx_width):
+    def __init__(self, graph: BlockGraph, expanded: frozenset[str], orientation: str, measure=approx_width,
+                 memo: dict | None = None):
         if orientation not in ORIENTATIONS:
             raise ValueError(f"orientation must be one of {ORIENTATIONS}, got {orientation!r}")
         self.g, self.exp, self.tb = graph, expanded, orientation == "TB"
         self.measure = measure
+        self.memo = memo
         self.sizes: dict[str, tuple[float, float]] = {}  # id -> (w, h) in screen terms
         self.meta: dict[str, tuple[str, str, str, int, bool, tuple[str, ...]]] = {}
         self.owner: dict[str, str] = {}
@@ -172,6 +174,28 @@ class _Builder:
         return self.leaf(n.id, n.kind, n.label, sub, expandable=expandable)
 
     def block_tile(self, bid: str, depth: int) -> _Tile:
+        """A block's tile, laid out again only when its node is a new object (see layout_graph's ``memo``)."""
+        if self.memo is None:
+            return self._block_tile(bid, depth)
+        n = self.g.nodes[bid]
+        key = (bid, depth, bid in self.exp, self.tb)
+        hit = self.memo.get(key)
+        if hit is None or hit[0] is not n:
+            kept = self.sizes, self.meta, self.owner, self.skip_blocks
+            self.sizes, self.meta, self.owner, self.skip_blocks = {}, {}, {}, []
+            try:
+                tile = self._block_tile(bid, depth)
+                hit = self.memo[key] = (n, tile, self.sizes, self.meta, self.owner, self.skip_blocks)
+            finally:
+                self.sizes, self.meta, self.owner, self.skip_blocks = kept
+        _, tile, sizes, meta, owner, skips = hit
+        self.sizes.update(sizes)
+        self.meta.update(meta)
+        self.owner.update(owner)
+        self.skip_blocks.extend(skips)
+        return tile
+
+    def _block_tile(self, bid: str, depth: int) -> _Tile:
         n = self.g.nodes[bid]
         if bid not in self.exp:
             for d in self._descendants(bid):
@@ -259,12 +283,16 @@ class _Builder:
 
 
 def layout_graph(graph: BlockGraph, expanded: frozenset[str] | set[str] = frozenset(), orientation: str = "TB",
-                 measure=approx_width) -> Layout:
+                 measure=approx_width, memo: dict | None = None) -> Layout:
     """Lay out ``graph`` with the given expanded keys; returns boxes, frames and routes in scene units.
 
-    ``measure(text, bold) -> width`` sizes the boxes to their text (default: an estimate).
+    ``measure(text, bold) -> width`` sizes the boxes to their text (default: an estimate). ``memo``, a dict the
+    caller keeps between layouts made with the same ``measure``, remembers each block's tile: core.graph makes
+    a block's nodes (the block's and all inside it) together, and keeps them the same objects while the block is
+    unchanged, so a block whose node is the same object is not laid out again (an edit of one stage lays out
+    only the blocks it changed).
     """
-    b = _Builder(graph, frozenset(expanded), orientation, measure)
+    b = _Builder(graph, frozenset(expanded), orientation, measure, memo)
     g = graph
     runs_by_stage: dict[str, list[list[str]]] = {}
     for stage, ids in g.runs:

@@ -24,23 +24,22 @@ def _pill(p: QPainter, rect: QRectF, text: str, fm: QFontMetricsF, fg: QColor, b
     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, fm.elidedText(text, Qt.TextElideMode.ElideRight, rect.width() - 6))
 
 
-def paint_names(view, p: QPainter, layout: Layout, theme) -> int:
-    """Write stage and block names over a zoomed-out graph, in viewport pixels; returns how many were written."""
-    scale = view.transform().m11()
-    tb = getattr(layout, "orientation", "TB") == "TB"
-    if layout is None or scale >= DETAIL_SCALE:
-        return 0
-    p.save()
-    p.setWorldMatrixEnabled(False)
+def _font(theme) -> QFont:
     font = QFont(theme.font)
     font.setPixelSize(10)
-    fm = QFontMetricsF(font)
-    p.setFont(font)
-    bg = QColor(theme.base)
-    bg.setAlpha(215)
+    return font
+
+
+def place_names(view, layout: Layout | None, theme) -> list[tuple[QRectF, str]]:
+    """Where the names go over a zoomed-out graph: (rectangle in viewport pixels, name), decided over the whole
+    view (a name is left out where it would cover one placed before it); none at or above DETAIL_SCALE."""
+    if layout is None or view.transform().m11() >= DETAIL_SCALE:
+        return []
+    tb = getattr(layout, "orientation", "TB") == "TB"
+    fm = QFontMetricsF(_font(theme))
     visible = QRectF(view.viewport().rect())
-    written = 0
     taken: list[QRectF] = []
+    placed: list[tuple[QRectF, str]] = []
 
     def screen(x: float, y: float, w: float, h: float) -> QRectF:
         return QRectF(view.mapFromScene(x, y), view.mapFromScene(x + w, y + h))
@@ -65,9 +64,8 @@ def paint_names(view, p: QPainter, layout: Layout, theme) -> int:
         else:  # under it
             rect = QRectF(r.center().x() - tw / 2, r.bottom() + 4, tw, th)
         if not any(rect.intersects(t) for t in taken):
-            _pill(p, rect, label, fm, theme.text, bg)
             taken.append(rect)
-            written += 1
+            placed.append((rect, label))
     for area, label in stages:  # then stage names where they fit: left of the frame, else right, else inside
         r = screen(area.x(), area.y(), area.width(), area.height())
         if r.height() < MIN_BOX_PX or not r.intersects(visible):
@@ -78,8 +76,25 @@ def paint_names(view, p: QPainter, layout: Layout, theme) -> int:
         rect = next((q for q in spots if q.left() >= 0 and q.right() <= visible.right()
                      and not any(q.intersects(t) for t in taken)), None)
         if rect is not None:
-            _pill(p, rect, label, fm, theme.text, bg)
             taken.append(rect)
-            written += 1
+            placed.append((rect, label))
+    return placed
+
+
+def paint_names(p: QPainter, placed: list[tuple[QRectF, str]], theme, exposed: QRectF | None = None) -> int:
+    """Write the placed names (place_names) that reach ``exposed`` (viewport pixels; None: all); returns how many
+    names the view shows."""
+    if not placed:
+        return 0
+    p.save()
+    p.setWorldMatrixEnabled(False)
+    font = _font(theme)
+    fm = QFontMetricsF(font)
+    p.setFont(font)
+    bg = QColor(theme.base)
+    bg.setAlpha(215)
+    for rect, label in placed:
+        if exposed is None or rect.intersects(exposed):
+            _pill(p, rect, label, fm, theme.text, bg)
     p.restore()
-    return written
+    return len(placed)

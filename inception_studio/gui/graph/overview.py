@@ -1,6 +1,7 @@
 """The overview (minimap) in the graph view's corner: the whole network in miniature with the part the
 view shows outlined; click or drag in it to move there. It appears only while the view shows less than
-the whole graph, and redraws its picture only when the drawing changes.
+the whole graph, and redraws its picture only when the drawing changes, once the changes pause (an edit
+is not kept waiting for a miniature of a thousand items; the outline follows the view at once).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsView
 
 MAX_SIDE = 360  # the overview's longer side, in pixels (less in a small view)
 MARGIN = 10
+RENDER_DELAY_MS = 200  # a changed drawing is drawn again this long after its last change
 
 
 class Overview(QFrame):
@@ -26,16 +28,30 @@ class Overview(QFrame):
         self._ratio = 1.0
         self._offset = QPointF(2, 2)  # where the scene's miniature starts in the widget
         self._due = False  # a show/hide check is scheduled
+        self._stale = QTimer(self)  # the drawing changed: a new picture once changes pause
+        self._stale.setSingleShot(True)
+        self._stale.setInterval(RENDER_DELAY_MS)
+        self._stale.timeout.connect(self._redraw)
         view.horizontalScrollBar().valueChanged.connect(self._follow)
         view.verticalScrollBar().valueChanged.connect(self._follow)
         self.hide()
 
     def invalidate(self) -> None:
-        """The drawing or the zoom changed: a new picture at the next paint; show or hide once events settle."""
-        self._picture = None
+        """The drawing changed: a new picture once changes pause (the last one until then; a new size at once);
+        show or hide once events settle."""
+        self._stale.start()
+        self.moved()
+
+    def moved(self) -> None:
+        """The view zoomed or resized: show or hide, and outline what it shows, once events settle."""
         if not self._due:
             self._due = True
             QTimer.singleShot(0, self._settle)
+
+    def _redraw(self) -> None:
+        self._picture = None
+        if self.isVisible():
+            self.update()
 
     def _settle(self) -> None:
         self._due = False

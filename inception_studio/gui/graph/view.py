@@ -8,33 +8,26 @@ SpecDocument it redraws on every edit and follows (and sets) the document's sele
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QToolTip, QWidget
 
 from ...core.graph import BlockGraph
 from ...core.spec import ArchSpec
 from ...errors import StudioError
 from ..shared.derived import graph_of
 from ..shared.visible import WhenShown
-from .items import EdgeItem, FrameItem, FrameTitleItem, NodeItem, Theme, node_tooltip, paint_kind
-from .names import paint_names
+from .drawing import Drawing
+from .items import FrameItem, NodeItem, Theme, node_tooltip
+from .names import DETAIL_SCALE, paint_names, place_names
+from .node_item import SYMBOL_SCALE
 from .view_tools import SearchMarksExportMixin
 from .overview import Overview
 from .layout import ORIENTATIONS, Layout, all_expandable, layout_graph, reveal_keys, run_keys
 
 MIN_SCALE, MAX_SCALE = 0.005, 4.0
 
-
-def _place(item, data, dx: float = 0.0, dy: float = 0.0) -> None:
-    """A kept node or frame item takes its new box or frame (the same look, perhaps elsewhere)."""
-    if isinstance(item, NodeItem):
-        item.box = data
-    else:
-        item.frame = data
-    item.setPos(data.x + dx, data.y + dy)
 
 class GraphView(SearchMarksExportMixin, QGraphicsView):
     """Interactive drawing of a spec's block graph (objectName ``graphView`` in the main window)."""
@@ -62,12 +55,16 @@ class GraphView(SearchMarksExportMixin, QGraphicsView):
         self._theme: Theme | None = None
         self._fitted = False  # showing the whole graph since the last Fit: a resize fits again
         self.names_written = 0  # names the last paint wrote over a zoomed-out drawing (graph/names.py)
+        self._names: list[tuple[QRectF, str]] = []  # ...and where: (viewport rectangle, name)
+        self._names_key: tuple | None = None  # what _names_placed was placed for
+        self._names_placed: list[tuple[QRectF, str]] = []
         self._items: dict[str, NodeItem | FrameItem] = {}
-        self._pool: dict[tuple, list] = {}  # every drawn item by what it looks like (see _rebuild)
+        self._drawing = Drawing(self.scene())  # every drawn item by what it stands for (see _rebuild)
         self._selected = ""
         self._search: tuple[str, int] = ("", -1)
         self._press: QPoint | None = None
         self._cache: OrderedDict[tuple, tuple[BlockGraph, Layout]] = OrderedDict()
+        self._tiles: dict = {}  # each block's laid-out tile, for layout_graph (kept while the theme is)
         self.overview = Overview(self)
         self._follow: WhenShown | None = None
         if document is not None:
@@ -111,69 +108,45 @@ class GraphView(SearchMarksExportMixin, QGraphicsView):
         if hit is not None and hit[0] is self._graph:
             self._cache.move_to_end(key)
             return hit[1]
-        layout = layout_graph(self._graph, key[1], self._orientation, measure=self._theme.measure)
+        if len(self._tiles) > 8192:  # blocks of many variants seen: start again
+            self._tiles.clear()
+        layout = layout_graph(self._graph, key[1], self._orientation, measure=self._theme.measure, memo=self._tiles)
         self._cache[key] = (self._graph, layout)  # holding the graph keeps its id from being reused
         while len(self._cache) > 32:
             self._cache.popitem(last=False)
         return layout
 
     def _rebuild(self, reuse: bool = True) -> None:
-        """Draw the current layout. Items of the last drawing that look the same (wherever they moved to)
-        are kept and moved, not made again: an edit redoes only what it changed (and the clear and
-        re-creation of thousands of items, ~40 ms for Inception-ResNet-v2 expanded, is skipped)."""
+        """Draw the current layout. The items of the last drawing are matched to it by what they stand for
+        (graph/drawing.py): an edit redoes only what it changed, the rest is kept or moved."""
         if self._graph is None:
             return
-        g = self._graph
         theme = Theme.from_palette(self.palette())
-        reuse = reuse and self._theme is not None and theme == self._theme
-        self._theme = theme = self._theme if reuse else theme
-        layout = self._layout = self._layout_for()
         scene = self.scene()
-        old = self._pool if reuse else {}
-        if not reuse:
+        if not (reuse and self._theme is not None and theme == self._theme):
+            if theme != self._theme:  # other fonts: boxes are measured again
+                self._cache.clear()
+                self._tiles.clear()
+            self._theme = theme
             scene.clear()
-        pool: dict[tuple, list] = {}
-        tb = self._orientation == "TB"
-
-        def take(key: tuple, make, move):
-            items = old.get(key)
-            if items:
-                item = items.pop()
-                move(item)
-            else:
-                item = make()
-                scene.addItem(item)
-            pool.setdefault(key, []).append(item)
-            return item
-
-        def at_origin(data):  # the same drawing anywhere: what an item is reused for
-            return replace(data, x=0.0, y=0.0)
-
-        self._items = {}
-        for f in layout.frames:
-            key = at_origin(f)
-            self._items[f.id] = take(("frame", key), lambda f=f: FrameItem(f, theme), lambda i, f=f: _place(i, f))
-            take(("title", key), lambda f=f: FrameTitleItem(f, theme), lambda i, f=f: _place(i, f, 4, 2))
-        for r in layout.routes:
-            (x0, y0), lx, ly = r.points[0], *r.label_at
-            key = (r.src, r.dst, r.label, r.skip, r.fanout, tb, tuple((x - x0, y - y0) for x, y in r.points),
-                   (lx - x0, ly - y0))
-            take(("edge", key), lambda r=r: EdgeItem(r, theme, tb), lambda i, r=r: i.move_to(r))
-        for box in layout.boxes.values():
-            node = g.nodes.get(box.members[0] if box.members else box.id)
-            kind = paint_kind(box, node.kind if node else None, node.detail if node else "")
-            tip = node_tooltip(g, box)
-            self._items[box.id] = take(("node", at_origin(box), kind, tip),
-                                       lambda box=box, kind=kind, tip=tip: NodeItem(box, theme, kind, tip),
-                                       lambda i, box=box: _place(i, box))
-        for items in old.values():  # what the edit removed
-            for item in items:
-                scene.removeItem(item)
-        self._pool = pool
-        scene.setSceneRect(QRectF(0, 0, layout.width, layout.height))
+            self._drawing.forget()
+        layout = self._layout = self._layout_for()
+        self._items = self._drawing.sync(layout, self._graph, self._theme)
+        rect = QRectF(0, 0, layout.width, layout.height)
+        if rect != scene.sceneRect():
+            scene.setSceneRect(rect)
         self.overview.invalidate()
         self._apply_marks()
         self._apply_selection()
+        self._renamed()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self._graph is not None:
+            item = self.item_at(event.pos())
+            if isinstance(item, NodeItem):  # written now, from the graph drawn now (not kept on every item)
+                QToolTip.showText(event.globalPos(), node_tooltip(self._graph, item.box), self.viewport())
+                return True
+        return super().viewportEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
@@ -267,7 +240,13 @@ class GraphView(SearchMarksExportMixin, QGraphicsView):
         self.scale(scale, scale)
         self.centerOn(rect.center())
         self._fitted = True
-        self.overview.invalidate()
+        self._zoomed()
+
+    def _zoomed(self) -> None:
+        """The scale changed: what the items write is shown only close enough to be read (graph/drawing.py)."""
+        scale = self.transform().m11()
+        self._drawing.show_details(scale >= DETAIL_SCALE, scale > SYMBOL_SCALE)
+        self.overview.moved()
 
     def zoom(self, factor: float) -> None:
         """Zoom by ``factor`` (clamped to a sane range)."""
@@ -275,18 +254,39 @@ class GraphView(SearchMarksExportMixin, QGraphicsView):
         target = max(MIN_SCALE, min(MAX_SCALE, current * factor))
         self.scale(target / current, target / current)
         self._fitted = False
-        self.overview.invalidate()
+        self._zoomed()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._fitted:  # e.g. the window's layout settling after start-up, a workspace switch
             self.fit()
-        self.overview.invalidate()
+        self.overview.moved()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawForeground(painter, rect)
         if self._theme is not None:
-            self.names_written = paint_names(self, painter, self._layout, self._theme)
+            self._names = self._placed_names()
+            exposed = QRectF(self.mapFromScene(rect).boundingRect()).adjusted(-2, -2, 2, 2)
+            self.names_written = paint_names(painter, self._names, self._theme, exposed)
+
+    def _placed_names(self) -> list[tuple[QRectF, str]]:
+        """place_names for the drawing and the view as they are (kept while neither changes)."""
+        key, old = (self._layout, self._theme, self.viewportTransform(), self.viewport().size()), self._names_key
+        if old is None or key[0] is not old[0] or key[1] is not old[1] or key[2:] != old[2:]:
+            self._names_key, self._names_placed = key, place_names(self, self._layout, self._theme)
+        return self._names_placed
+
+    def _renamed(self) -> None:
+        """The drawing changed: where a name written over the zoomed-out graph went, came or changed (beside a box
+        whose count an edit changed, say), repaint it; the items' own repaint covers the items only."""
+        new = self._placed_names()
+        if new == self._names:
+            return
+        before = {(r.getRect(), text) for r, text in self._names}
+        after = {(r.getRect(), text) for r, text in new}
+        for (x, y, w, h), _text in before ^ after:
+            self.viewport().update(QRectF(x, y, w, h).toAlignedRect().adjusted(-2, -2, 2, 2))
+        self._names = new
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0

@@ -2,6 +2,8 @@
 graph, the drawn items and the expanded blocks these read."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtGui import QImage, QPalette
 
 from . import export as graph_export
@@ -64,18 +66,31 @@ class SearchMarksExportMixin:
                     item.update()
 
     # ---- export ----------------------------------------------------------------------------
+    @contextmanager
+    def _all_details(self):
+        """Everything the items write on while the scene is rendered at a scale of its own (the view may hide it)."""
+        shown = self._drawing.details, self._drawing.symbols
+        self._drawing.show_details(True, True)
+        try:
+            yield
+        finally:
+            self._drawing.show_details(*shown)
+
     def render_image(self, scale: float = 2.0) -> QImage:
         """The whole graph as an image (``scale`` x scene size, capped for very long graphs)."""
-        return graph_export.render_image(self.scene(), self._background(), scale)
+        with self._all_details():
+            return graph_export.render_image(self.scene(), self._background(), scale)
 
     def export_png(self, path: str, scale: float = 2.0) -> None:
         """Write the whole graph to a PNG file (StudioError naming the file if it cannot)."""
-        graph_export.export_png(self.scene(), self._background(), path, scale)
+        with self._all_details():
+            graph_export.export_png(self.scene(), self._background(), path, scale)
 
     def export_svg(self, path: str) -> None:
         """Write the whole graph to an SVG file (vector; text stays text)."""
         title = self._spec.title if self._spec else "Inception Studio graph"
-        graph_export.export_svg(self.scene(), self._background(), path, title)
+        with self._all_details():
+            graph_export.export_svg(self.scene(), self._background(), path, title)
 
     def _background(self):
         return self.palette().color(QPalette.ColorRole.Base)

@@ -17,6 +17,10 @@ from ..shared.derived import summary_of
 from ..shared.visible import WhenShown
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
+_DISPLAY, _SORT = int(Qt.ItemDataRole.DisplayRole), int(SORT_ROLE)
+_ALIGN, _TIP = int(Qt.ItemDataRole.TextAlignmentRole), int(Qt.ItemDataRole.ToolTipRole)
+_ROLES = frozenset((_DISPLAY, _SORT, _ALIGN, _TIP))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 FIXED_HEAD = ("#", "type", "patch size/stride", "output size", "depth")
 FIXED_TAIL = ("params", "ops")
 
@@ -85,6 +89,17 @@ def _head_lines(spec: ArchSpec, row: Row, last_out, add) -> None:
     add("softmax", "", (n, 1, 1), 0, {}, 0, 0, "head")
 
 
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive rows."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and out[-1][1] == r - 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
 class BlockTableModel(QAbstractTableModel):
     """Rows of :func:`table_lines` as a Qt model."""
 
@@ -93,11 +108,38 @@ class BlockTableModel(QAbstractTableModel):
         self.columns: list[str] = []
         self.lines: list[_Line] = []
 
-    def set_spec(self, spec: ArchSpec) -> None:
-        """Recompute the rows for ``spec``."""
-        self.beginResetModel()
-        self.columns, self.lines = table_lines(spec, summary_of(spec))
-        self.endResetModel()
+    def set_spec(self, spec: ArchSpec) -> int | None:
+        """Recompute the rows for ``spec``; the view hears of the rows that changed only (a count edit: the
+        rows of the blocks it added or removed, and the numbers of those after them), or of a new table when
+        the columns changed. Returns the first row that changed (None: none did)."""
+        columns, lines = table_lines(spec, summary_of(spec))
+        if columns != self.columns:
+            self.beginResetModel()
+            self.columns, self.lines = columns, lines
+            self.endResetModel()
+            return 0
+        old = self.lines
+        head = 0  # rows standing for the same node at the start, then at the end
+        while head < min(len(old), len(lines)) and old[head].node == lines[head].node:
+            head += 1
+        tail = 0
+        while tail < min(len(old), len(lines)) - head and old[-1 - tail].node == lines[-1 - tail].node:
+            tail += 1
+        gone, added = len(old) - head - tail, len(lines) - head - tail
+        if gone > added:
+            self.beginRemoveRows(QModelIndex(), head + added, head + gone - 1)
+            self.lines = old[:head + added] + old[head + gone:]
+            self.endRemoveRows()
+        elif added > gone:
+            self.beginInsertRows(QModelIndex(), head + gone, head + added - 1)
+            self.lines = old[:head + gone] + lines[head + gone:head + added] + old[head + gone:]
+            self.endInsertRows()
+        changed = [r for r, (a, b) in enumerate(zip(self.lines, lines))
+                   if a.cells != b.cells or a.keys != b.keys or a.node != b.node]
+        self.lines = lines
+        for first, last in _runs(changed):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(columns) - 1))
+        return min(([head] if gone or added else []) + changed[:1], default=None)
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self.lines)
@@ -106,16 +148,17 @@ class BlockTableModel(QAbstractTableModel):
         return 0 if parent is not None and parent.isValid() else len(self.columns)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        # Asked for every visible cell and role on each paint: plain ints, the common role first.
+        if role not in _ROLES or not index.isValid():
             return None
         line, col = self.lines[index.row()], self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return line.cells.get(col, "")
-        if role == SORT_ROLE:
+        if role == _SORT:
             return line.keys.get(col, -1)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col not in ("type", "patch size/stride"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and col in ("params", "ops"):
+        if role == _ALIGN:
+            return None if col in ("type", "patch size/stride") else _RIGHT
+        if col in ("params", "ops"):  # the tooltip: the exact number
             raw = line.keys.get(col, 0)
             return f"{raw:,}" if raw else None
         return None
@@ -149,6 +192,7 @@ class BlockTable(QTableView):
         # selection change, which costs tens of ms on Inception-ResNet-v2.
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._columns: list[str] = []
+        self._quiet_layout = False  # see refresh
         self.setToolTip("Click a header to sort (# restores the network's order); right-click to copy")
         self.copy_csv_action = QAction("Copy as CSV", self)
         self.copy_csv_action.triggered.connect(self.copy_csv)
@@ -165,11 +209,34 @@ class BlockTable(QTableView):
 
     def refresh(self) -> None:
         """Recompute the rows for the document's spec (keeps the sort)."""
-        self.source.set_spec(self.document.spec)
+        rows, bottom = self.source.rowCount(), self._last_row_shown()
+        first = self.source.set_spec(self.document.spec)
         if self.source.columns != self._columns:  # widths follow the content when the columns change
             self._columns = list(self.source.columns)
             self.resizeColumnsToContents()
-        self._on_selection(self.document.selection)
+        # Rows that came or went below the ones on screen change the scroll range, not the picture.
+        below = first is not None and bottom is not None and first > bottom
+        self._quiet_layout = below and rows != self.source.rowCount()
+        try:
+            self._on_selection(self.document.selection)
+            self.executeDelayedItemsLayout()
+        finally:
+            self._quiet_layout = False
+
+    def _last_row_shown(self) -> int | None:
+        """The last row on screen, in the model's order (None: sorted, or room left below the last row)."""
+        if self.proxy.sortColumn() >= 0:
+            return None
+        row = self.rowAt(self.viewport().height() - 1)
+        return row if row >= 0 else None
+
+    def doItemsLayout(self) -> None:
+        if not self._quiet_layout:
+            super().doItemsLayout()  # ...and a repaint of every row on screen
+            return
+        self.updateGeometries()
+        if not self.verticalHeader().updatesEnabled():  # as QTableView does after rows went
+            self.verticalHeader().setUpdatesEnabled(True)
 
     def contextMenuEvent(self, event) -> None:
         menu = QMenu(self)

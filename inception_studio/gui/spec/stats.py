@@ -6,6 +6,8 @@ shown (or on demand via :meth:`StatsPanel.ensure_chart`); the numbers are there 
 """
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
@@ -18,6 +20,7 @@ from ..shared.visible import WhenShown
 PARAMS_COLOR = QColor(52, 120, 220)
 MACS_COLOR = QColor(235, 140, 40)
 CHART_DELAY_MS = 400  # after the first paint of the panel
+AXIS_STEP = 5.0  # the share axis ends at a multiple of this (percent)
 
 
 class StatsPanel(QWidget):
@@ -29,6 +32,8 @@ class StatsPanel(QWidget):
         self.document = document
         self.chart = None  # pyqtgraph PlotWidget, built lazily
         self._bars: list = []
+        self._ticks: list = []  # the stage names the bars stand for, as the left axis shows them
+        self._top = 0.0  # the x range's end
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.labels: dict[str, QLabel] = {}
@@ -137,22 +142,36 @@ class StatsPanel(QWidget):
         return chart
 
     def _draw(self, s: Summary) -> None:
+        """Show the shares: the bars take their new lengths in place; the stage names and the axis ranges are
+        set again only when they change (an edit of one stage's count changes two bars' lengths, no more)."""
         import pyqtgraph as pg
 
         chart = self.chart
-        for item in self._bars:
-            chart.removeItem(item)
         shares = self.shares()
         ys = list(range(len(shares)))
-        p = pg.BarGraphItem(x0=0, y=[y - 0.19 for y in ys], height=0.36, width=[sh[1] for sh in shares],
-                            brush=PARAMS_COLOR, pen=None, name="params")
-        m = pg.BarGraphItem(x0=0, y=[y + 0.19 for y in ys], height=0.36, width=[sh[2] for sh in shares],
-                            brush=MACS_COLOR, pen=None, name="multiply-adds")
-        chart.addItem(p)
-        chart.addItem(m)
-        self._bars = [p, m]
-        chart.getAxis("left").setTicks([[(y, sh[0]) for y, sh in zip(ys, shares)]])
-        top = max([max(sh[1], sh[2]) for sh in shares] + [1.0])
-        chart.setXRange(0, top * 1.05, padding=0)
-        chart.setYRange(-0.6, len(shares) - 0.4, padding=0)
-        chart.setMinimumHeight(140)
+        params, macs = [sh[1] for sh in shares], [sh[2] for sh in shares]
+        ticks = [(y, sh[0]) for y, sh in zip(ys, shares)]
+        if self._bars and ticks == self._ticks:
+            p, m = self._bars
+            p.setOpts(width=params)
+            m.setOpts(width=macs)
+        else:
+            for item in self._bars:
+                chart.removeItem(item)
+            p = pg.BarGraphItem(x0=0, y=[y - 0.19 for y in ys], height=0.36, width=params, brush=PARAMS_COLOR,
+                                pen=None, name="params")
+            m = pg.BarGraphItem(x0=0, y=[y + 0.19 for y in ys], height=0.36, width=macs, brush=MACS_COLOR,
+                                pen=None, name="multiply-adds")
+            chart.addItem(p)
+            chart.addItem(m)
+            self._bars, self._ticks = [p, m], ticks
+            chart.getAxis("left").setTicks([ticks])
+            chart.setYRange(-0.6, len(shares) - 0.4, padding=0)
+            chart.setMinimumHeight(140)
+            self._top = -1.0  # new bars: the range is set again too
+        # The axis ends at a whole 5 % past the longest bar, so an edit that moves the bars a little leaves the
+        # axis (and its labels, which pyqtgraph lays out again on each change of range) as it is.
+        top = math.ceil(max(params + macs + [1.0]) * 1.05 / AXIS_STEP) * AXIS_STEP
+        if top != self._top:
+            self._top = top
+            chart.setXRange(0, top, padding=0)

@@ -11,15 +11,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
-    QHeaderView,
     QLabel,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,9 +23,8 @@ from PySide6.QtWidgets import (
 
 from ...engine.metrics import Smoother
 from ..shared.labels import message_label
-
-# Colour-blind-safe (Okabe-Ito) pens.
-BLUE, ORANGE, GREEN, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#999999"
+from .confusion import ConfusionTable
+from .palette import BLUE, GREEN, GREY, ORANGE, PURPLE
 
 
 def clock_text(seconds: float) -> str:
@@ -113,49 +108,6 @@ def loss_range(values: list[float], skip: int = 0, log: bool = False) -> tuple[f
         return (lo - 0.05, hi + 0.05) if hi > lo else (lo - 0.5, lo + 0.5)
     lo = min(0.0, lo)
     return (lo, hi * 1.05) if hi > lo else (lo, lo + 1.0)
-
-
-class ConfusionTable(QTableWidget):
-    """Confusion matrix (rows: true class, columns: predicted) shaded by row share, plus each class's accuracy."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("confusionMatrix")
-        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        self.matrix: np.ndarray | None = None
-        self.per_class: list[float] = []
-        self.horizontalHeader().setMinimumSectionSize(36)
-
-    def show_matrix(self, confusion: np.ndarray, classes: list[str], per_class: list[float]) -> None:
-        """Fill the table from a confusion matrix and the per-class accuracies."""
-        self.matrix = np.asarray(confusion)
-        self.per_class = list(per_class)
-        n = len(classes)
-        self.clear()
-        self.setRowCount(n)
-        self.setColumnCount(n + 1)
-        self.setHorizontalHeaderLabels(list(classes) + ["acc."])
-        self.horizontalHeaderItem(n).setToolTip("accuracy: the share of this class's images predicted right")
-        self.setVerticalHeaderLabels(list(classes))
-        rows = self.matrix.sum(1)
-        for i in range(n):
-            for j in range(n):
-                v = int(self.matrix[i, j])
-                item = QTableWidgetItem(str(v))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                share = v / rows[i] if rows[i] else 0.0
-                hue = GREEN if i == j else "#D55E00"
-                colour = QColor(hue)
-                colour.setAlphaF(0.12 + 0.75 * share if v else 0.0)
-                item.setBackground(QBrush(colour))
-                item.setToolTip(f"true {classes[i]}, predicted {classes[j]}: {v} of {int(rows[i])}")
-                self.setItem(i, j, item)
-            acc = self.per_class[i] if i < len(self.per_class) else math.nan
-            item = QTableWidgetItem("–" if not math.isfinite(acc) else f"{100 * acc:.0f}%")
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.setItem(i, n, item)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
 
 class TrainingMonitor(QWidget):
