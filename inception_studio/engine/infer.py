@@ -33,7 +33,7 @@ from .classes import class_names_for
 from .data import Preprocess
 from .data.images import expand_sources, source_name
 from .export import cached_ort_session, prune_onnx_cache
-from .loading import WeightsChoice, network_of, resolve_weights
+from .loading import WeightsChoice, network_of
 from .prepare import CACHE_ITEMS, ImagePrep
 
 TopK = list[tuple[str, float]]
@@ -377,4 +377,4 @@ class Predictor:
 
 __all__ = ["Predictor", "ImageResult", "TopK", "BACKENDS", "topk_of", "source_name", "expand_sources", "class_names_for",
            "BuildEvent", "BuiltModel", "build_on_device", "run_build", "inference_memory", "fold_batchnorm",
-           "prune_onnx_cache", "resolve_weights"]
+           "prune_onnx_cache"]

@@ -111,7 +111,8 @@ def start_weights(start_from: str, spec, current: dict | None) -> dict | None:
         return current
     if start_from != "pretrained":
         return None
-    from inception_studio.engine.loading import WeightsChoice, pretrained_sources, resolve_weights
+    from inception_studio.core.sources import pretrained_sources
+    from inception_studio.engine.loading import WeightsChoice, resolve_weights
 
     sources = pretrained_sources(spec)
     if not sources:

@@ -23,6 +23,12 @@ def weights_choice():
     return WeightsChoice
 
 
+def resolve_weights(choice):
+    """The weights ``choice`` names, read or downloaded (engine lane)."""
+    from ...engine.loading import resolve_weights
+    return resolve_weights(choice)
+
+
 def weights_of(built, label: str):
     """The weights of a model someone else built (training), reusable by a rebuild after an edit (engine lane)."""
     from ...engine.loading import Weights

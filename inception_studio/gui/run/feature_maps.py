@@ -270,6 +270,11 @@ class FeatureMapPanel(QWidget):
         super().resizeEvent(event)
         if self._tiles and self._columns() != self._cols:
             self._cols = self._columns()
+            self._arrange()
+
+    def _arrange(self) -> None:
+        """The tiles on a grid of ``_cols`` columns, the view fitted to them."""
+        if self._tiles:
             _place(self._tiles, self._cols, *self.maps.shape[1:])
             self._grid_box.autoRange(padding=0.02)
 
@@ -290,9 +295,7 @@ class FeatureMapPanel(QWidget):
             else:
                 tile.channel = -1
                 tile.hide()
-        if self._tiles:
-            _place(self._tiles, self._cols, *self.maps.shape[1:])
-            self._grid_box.autoRange(padding=0.02)
+        self._arrange()
         if self.enlarged >= 0:
             self._enlarge(self.enlarged)
         if self.branches:

@@ -8,7 +8,7 @@ from pathlib import Path
 from ...core.identity import base_preset, same_structure
 from ...core.names import safe_filename
 from .device_bar import ask_checkpoint, ask_onnx_path, ask_pretrained, show_report
-from .engine_access import engine_infer, weights_choice
+from .engine_access import resolve_weights, weights_choice
 from ..shared.workers import Worker
 
 
@@ -18,7 +18,7 @@ class ModelFilesMixin:
     # ---- weights (Model menu) ----------------------------------------------------------------
     def load_checkpoint(self, path: str) -> None:
         """Use a checkpoint: its spec becomes the document's (undoable) and its weights are built on the device."""
-        worker = Worker(engine_infer().resolve_weights, weights_choice().checkpoint(path))
+        worker = Worker(resolve_weights, weights_choice().checkpoint(path))
         self.run.device_bar.begin(f"reading {Path(path).name}…")
 
         def loaded(weights) -> None:
@@ -36,7 +36,7 @@ class ModelFilesMixin:
 
     def load_pretrained_dialog(self) -> None:
         """Model → Load pretrained…"""
-        from ...engine.loading import pretrained_sources
+        from ...core.sources import pretrained_sources
         spec = self.document.spec
         if choice := ask_pretrained(self.run, (pretrained_sources(base_preset(spec) or spec) or [""])[0]):
             self.load_pretrained(*choice)

@@ -136,7 +136,7 @@ class TrainingPanel(QWidget):
 
     def _sync_init(self) -> None:
         """"Current weights" needs a model; "Pretrained ImageNet" a network with released weights."""
-        from ...engine.loading import pretrained_sources
+        from ...core.sources import pretrained_sources
 
         has = self.document.model is not None
         self.form.init.model().item(1).setEnabled(has)

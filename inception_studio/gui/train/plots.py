@@ -362,7 +362,10 @@ class TrainingMonitor(QWidget):
         if whole != self._whole_epochs:  # (a new spacing repaints the axis)
             self._whole_epochs = whole
             axis = self.accuracy_plot.getAxis("bottom")
-            axis.setTickSpacing(major=5, minor=1) if whole else axis.setTickSpacing()  # whole epochs
+            if whole:
+                axis.setTickSpacing(major=5, minor=1)  # whole epochs
+            else:
+                axis.setTickSpacing()
 
     def point_counts(self) -> dict[str, int]:
         """How many points each curve holds (what a user sees drawn)."""
