@@ -3,6 +3,8 @@ of view boxes costs ~15 ms a tile), and what it shows is always the new node's m
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QRect
 
 from inception_studio.gui.run.feature_maps import FeatureMapPanel
 
@@ -43,3 +45,27 @@ def test_branches_with_the_same_names_are_redrawn_in_place(qtbot):
     assert panel._branch_items == [] and panel.branch_note.text() == "stem"
     panel.show_branches("5b", [("a", np.zeros((2, 2), np.float32))])
     assert len(panel._branch_items) == 1
+
+
+@pytest.mark.parametrize("size", [(900, 400), (490, 620), (320, 700)])
+def test_branch_names_never_overlap_whatever_the_panel_shape(qtbot, size):
+    panel = FeatureMapPanel()
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    panel.tabs.setCurrentIndex(1)
+    qtbot.waitExposed(panel)
+    maps = np.random.default_rng(0).random((14, 14))
+    panel.show_branches("4a", [(f"branch {i} ({k}) · {c} ch", maps) for i, (k, c) in
+                               enumerate([("1x1", 192), ("3x3", 208), ("5x5", 48), ("pool", 64)])])
+    qtbot.wait(50)
+    view, fm = panel.branch_view, panel.fontMetrics()
+
+    def name_rect(item) -> QRect:  # a name is drawn at its map's top-left corner, in screen pixels, above it
+        corner = view.mapFromScene(item.mapToScene(QPointF(0, 0)))
+        text = item.childItems()[0].toPlainText()
+        return QRect(corner.x(), corner.y() - fm.height(), fm.horizontalAdvance(text), fm.height())
+    names = [name_rect(item) for item in panel._branch_items]
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not a.intersects(b), (size, a, b)

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,11 +34,18 @@ from PySide6.QtWidgets import (
 COLORMAPS = ("viridis", "inferno", "magma", "plasma", "cividis", "turbo", "grey")
 PAGE_SIZES = (16, 36, 64)
 GAP = 0.08  # the space between tiles, as a fraction of a tile
+BRANCH_GAP = 0.3  # room above each branch's map for its name
 
 
-def _place(items, cols: int, h: int, w: int) -> None:
+def _grid_columns(count: int, view) -> int:
+    """Grid columns that make ``count`` square-ish tiles fill ``view`` (a wide, short view gets a wide grid)."""
+    aspect = max(view.width(), 1) / max(view.height(), 1)
+    return max(1, min(count, round(math.sqrt(count * aspect))))
+
+
+def _place(items, cols: int, h: int, w: int, gap: float = GAP) -> None:
     """Put ``items`` on a grid of ``cols`` columns of h x w tiles (row-major, rows going down)."""
-    dx, dy = w * (1 + GAP), h * (1 + GAP)
+    dx, dy = w * (1 + gap), h * (1 + gap)
     for i, item in enumerate(items):
         item.setPos((i % cols) * dx, (i // cols) * dy)
 
@@ -208,13 +215,35 @@ class FeatureMapPanel(QWidget):
                 self._branch_box.addItem(item)
                 self._branch_items.append(item)
         lut = _lut(self.colormap.currentText())
-        h = max(int(np.shape(m)[-2]) for _l, m in self.branches)
-        w = max(int(np.shape(m)[-1]) for _l, m in self.branches)
         for item, (_label, m) in zip(self._branch_items, self.branches):
             m = np.asarray(m, dtype=np.float32)
             item.setImage(m, levels=_levels(m), lut=lut)
-        _place(self._branch_items, len(self._branch_items), h, w)
-        self._branch_box.autoRange(padding=0.02)
+        self._arrange_branches()
+
+    def _arrange_branches(self) -> None:
+        """The branches' maps on the grid that shows them largest, each name above its map."""
+        if not self._branch_items:
+            return
+        h = max(int(np.shape(m)[-2]) for _l, m in self.branches)
+        w = max(int(np.shape(m)[-1]) for _l, m in self.branches)
+        n = len(self._branch_items)
+        cols = self._branch_columns(n, h, w)
+        _place(self._branch_items, cols, h, w, BRANCH_GAP)
+        rows = -(-n // cols)  # the names sit above their maps: the range starts a gap above the first row
+        self._branch_box.setRange(QRectF(0, -BRANCH_GAP * h, (cols + (cols - 1) * BRANCH_GAP) * w,
+                                         (rows + rows * BRANCH_GAP) * h), padding=0.02)
+
+    def _branch_columns(self, n: int, h: int, w: int) -> int:
+        """The columns that show the maps largest while each name (fixed-size text) fits above its map."""
+        view = self.branch_view
+        name_px = max(self.fontMetrics().horizontalAdvance(label) for label in self._branch_labels) + 8
+        best, best_scale = 1, 0.0
+        for cols in range(1, n + 1):
+            rows = -(-n // cols)
+            scale = min(view.width() / ((cols + (cols - 1) * BRANCH_GAP) * w), view.height() / (rows * (1 + BRANCH_GAP) * h))
+            if (cols == 1 or scale * w * (1 + BRANCH_GAP) >= name_px) and scale > best_scale:
+                best, best_scale = cols, scale
+        return best
 
     # ---- paging ----------------------------------------------------------------------------
     @property
@@ -262,15 +291,15 @@ class FeatureMapPanel(QWidget):
 
     def _columns(self) -> int:
         """Grid columns that make square-ish tiles fill the area (a wide, short dock gets a wide grid)."""
-        count = min(self.per_page, self.maps.shape[0]) if self.maps is not None else self.per_page
-        aspect = max(self.grid.width(), 1) / max(self.grid.height(), 1)
-        return max(1, min(count, round(math.sqrt(count * aspect))))
+        return _grid_columns(min(self.per_page, self.maps.shape[0]) if self.maps is not None else self.per_page,
+                             self.grid)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._tiles and self._columns() != self._cols:
             self._cols = self._columns()
             self._arrange()
+        self._arrange_branches()
 
     def _arrange(self) -> None:
         """The tiles on a grid of ``_cols`` columns, the view fitted to them."""
