@@ -232,7 +232,7 @@ def run(args: Any) -> int:
             raise KeyboardInterrupt
         stop["asked"] = True
         what = "Ctrl-C again to abort" if sig == signal.SIGINT else "saving the last checkpoint"
-        print(f"stopping after this step ({what})…", file=sys.stderr)
+        print(f"stopping: the last completed step is kept ({what})…", file=sys.stderr)
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -6,6 +6,8 @@ transform, eval mode, no gradients), the pooled features are kept in memory (key
 the spec and the files, so a second run with another learning rate reuses them), and the model's own
 head module trains on them in well under a second. The frozen tensors are never touched: they are
 bit-identical afterwards. The events are the training loop's, so the GUI and the CLI need nothing new.
+A stop ends the feature pass at the next block of the network (engine.training.interrupt) and skips the
+closing speed note, which times steps of the whole network.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from inception_studio.engine.training.events import (
     StoppedEvent,
     TrainEvent,
 )
+from inception_studio.engine.training.interrupt import StepInterrupter, StopRequested
 from inception_studio.engine.training.probe import measure_step_seconds
 from inception_studio.engine.training.setup import Trainer
 
@@ -119,17 +122,21 @@ def train_head(config: TrainConfig, spec: ArchSpec, data: TrainData, ctx: DistCo
                should_stop: Callable[[], bool], init_state: Any) -> Iterator[TrainEvent]:
     """Classifier-only training (``config.train_part == "classifier"``) as training-loop events."""
     t = Trainer(config, spec, data, ctx, device, init_state)
+    stops = None if ctx.enabled else StepInterrupter(t.model, should_stop, t.frozen)
     try:
-        yield from _HeadRun(t, config, ctx, should_stop).events()
+        yield from _HeadRun(t, config, ctx, should_stop, stops).events()
     finally:
+        if stops is not None:
+            stops.close()
         t.close()
 
 
 class _HeadRun:
     """One classifier-only run over cached features: its counters and its steps as events."""
 
-    def __init__(self, t: Trainer, cfg: TrainConfig, ctx: DistContext, should_stop: Callable[[], bool]) -> None:
-        self.t, self.cfg, self.ctx, self.should_stop = t, cfg, ctx, should_stop
+    def __init__(self, t: Trainer, cfg: TrainConfig, ctx: DistContext, should_stop: Callable[[], bool],
+                 stops: StepInterrupter | None) -> None:
+        self.t, self.cfg, self.ctx, self.should_stop, self.stops = t, cfg, ctx, should_stop, stops
         self.n = len(t.data.classes)
         self.ckpt = Checkpointer(cfg, ctx.is_main, t.data.root, list(t.data.classes))
         self.spe = max(1, math.ceil(len(t.data.train) / cfg.batch_size))
@@ -143,7 +150,7 @@ class _HeadRun:
         if self.ctx.is_main and cfg.out:
             remove_stale_temps(cfg.out)
         yield from self._start()
-        feats, reused, secs = _cached_features(t, self.should_stop)
+        feats, reused, secs = self._features()
         if feats is None:
             yield StoppedEvent("stopped", "stopped while computing the features")
             yield _done(t, np.zeros((self.n, self.n), dtype=np.int64), self.ckpt)
@@ -163,11 +170,25 @@ class _HeadRun:
                 break
         if self.reason == "finished":
             self.message = f"finished {self.step} steps ({self.step / self.spe:.3g} epochs) of the classifier"
-        yield from _speed_note(t, cfg, 0.0 if reused else secs, time.perf_counter() - t_head, self.step)
+        if self.reason != "stopped":  # timing the whole network would hold the stop for a few steps of it
+            yield from _speed_note(t, cfg, 0.0 if reused else secs, time.perf_counter() - t_head, self.step)
         yield StoppedEvent(self.reason, self.message)
         if self.conf is None:
             _, self.conf = _evaluate(t.model.head, xva, yva, self.n)
         yield _done(t, self.conf, self.ckpt)
+
+    def _features(self) -> tuple[Any, bool, float]:
+        """``_cached_features``; a stop also ends it at the next block of the frozen network (one process).
+        The interrupt hooks go afterwards: nothing else here is long."""
+        if self.stops is None:
+            return _cached_features(self.t, self.should_stop)
+        try:
+            with self.stops.armed():
+                return _cached_features(self.t, self.should_stop)
+        except StopRequested:
+            return None, False, 0.0
+        finally:
+            self.stops.close()
 
     def _start(self) -> Iterator[TrainEvent]:
         t, data = self.t, self.t.data

@@ -4,6 +4,8 @@
 CheckpointEvent, PausedEvent, StoppedEvent and finally DoneEvent. The loss is read back from the
 device once per log interval (one host sync), summed over DDP ranks, and tested for NaN/inf before
 the optimizer step, so a bad step is never applied: the run then stops with the last good weights.
+A stop abandons the step in progress at the next block of its forward or backward pass, and a
+validation between batches or blocks (engine.training.interrupt); DDP ranks agree on it between steps.
 A LearningMonitor turns the logged losses into one-line hints. Classifier-only runs go to
 ``head_only``. Runs unchanged under torchrun (DistributedDataParallel, see engine.distributed). No Qt.
 """
@@ -38,6 +40,7 @@ from inception_studio.engine.training.events import (
     TrainEvent,
 )
 from inception_studio.engine.training.health import Hint, LearningMonitor
+from inception_studio.engine.training.interrupt import StepInterrupter, StopRequested
 from inception_studio.engine.training.probe import probe_feature_maps
 from inception_studio.engine.training.runlog import RunLog, json_number
 from inception_studio.engine.training.setup import Trainer
@@ -100,9 +103,13 @@ class Run:
         self.conf, self.conf_step = None, -1
         self.failed_reported = 0
         self.steps_run = 0
+        # DDP ranks must agree on a stop (between steps); one process may drop the step in progress
+        self.interrupter = None if ctx.enabled else StepInterrupter(self.t.model, should_stop, self.t.frozen)
 
     def close(self) -> None:
-        """Stop the data workers and close the log writers."""
+        """Remove the interrupt hooks, stop the data workers and close the log writers."""
+        if self.interrupter is not None:
+            self.interrupter.close()
         self.t.close()
         self.log.close()
 
@@ -169,7 +176,10 @@ class Run:
                 self._stopped()
                 break
             x, y = t.to_device(x, y)
-            sums, has_aux = t.step(x, y)
+            done = self._step(x, y)
+            if done is None:
+                break
+            sums, has_aux = done
             self.acc += sums
             epoch_correct += sums[3]
             epoch_seen += int(y.shape[0])
@@ -191,8 +201,26 @@ class Run:
                     yield fev
             if self.step >= self.total:
                 break
+            if self._stop_now():  # before the next batch is loaded
+                self._stopped()
+                break
         if self.reason == "finished":
             yield from self._epoch_end([float(epoch_correct.item()), float(epoch_seen)])
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, bool] | None:
+        """Forward + backward of one batch; None when a stop abandoned it (nothing of it is kept)."""
+        if self.interrupter is None:
+            return self.t.step(x, y)
+        try:
+            with self.interrupter.step():
+                return self.t.step(x, y)
+        except StopRequested:
+            self._stopped()
+            return None
+
+    def _stop_now(self) -> bool:
+        """A stop asked, to act on at once (one process; DDP ranks stop together, between steps)."""
+        return self.interrupter is not None and self.should_stop()
 
     def _read_back(self, stop_req: bool) -> tuple[float, float, float, int] | None:
         """The one host sync per log interval: sum over ranks, then test for NaN/inf *before* the optimizer
@@ -219,8 +247,8 @@ class Run:
             self.good, self.good_step = t.snapshot(), self.step
         return means
 
-    def _stopped(self) -> None:
-        self.reason, self.message = "stopped", f"stopped at step {self.step} (epoch {self.epoch + 1})"
+    def _stopped(self, where: str = "") -> None:
+        self.reason, self.message = "stopped", f"stopped at step {self.step} (epoch {self.epoch + 1}){where}"
 
     def _logged(self, means: tuple[float, float, float, int], lr: float, has_aux: bool) -> Iterator[TrainEvent]:
         loss, main, aux, k = means
@@ -246,9 +274,31 @@ class Run:
         self.rate = RateMeter()
         self.rate.update(time.perf_counter(), 0)
 
+    def _validate(self) -> tuple[float, Any] | None:
+        """The epoch's validation; None when a stop ended it early (its partial result is not used)."""
+        if self.interrupter is None:
+            return self.t.evaluate()
+        try:
+            with self.interrupter.armed():
+                return self.t.evaluate(self.should_stop)
+        except StopRequested:
+            self._stopped(" during its validation")
+            return None
+
+    def _counters(self) -> dict[str, Any]:
+        """Where the run stands, as a checkpoint records it: epochs whose batches are all done, batches
+        done in the next, steps, best accuracy."""
+        done = self.batch >= self.spe
+        return {"epoch": self.epoch + 1 if done else self.epoch, "batch": 0 if done else self.batch,
+                "step": self.step, "best_acc": self.best_acc}
+
     def _epoch_end(self, correct: list[float]) -> Iterator[TrainEvent]:
-        """Validate, then write the last checkpoint (and the best one when accuracy improved)."""
-        val_loss, self.conf = self.t.evaluate()
+        """Validate, then write the last checkpoint (and the best one when accuracy improved); a stop
+        during the validation writes neither here (the stop saves the last one)."""
+        got = self._validate()
+        if got is None:
+            return
+        val_loss, self.conf = got
         self.conf_step = self.step
         val_acc = accuracy_from_confusion(self.conf)
         if self.ctx.enabled:
@@ -263,9 +313,7 @@ class Run:
         score = val_acc if math.isfinite(val_acc) else -1.0
         improved = score > self.best_acc or self.best_acc < 0
         self.best_acc = max(self.best_acc, score)
-        done = self.batch >= self.spe
-        counters = {"epoch": self.epoch + 1 if done else self.epoch, "batch": 0 if done else self.batch,
-                    "step": self.step, "best_acc": self.best_acc, "val_acc": json_number(val_acc)}
+        counters = {**self._counters(), "val_acc": json_number(val_acc)}
         for kind in ("last", "best") if improved else ("last",):
             ck = self._save(kind, self.t.model.state_dict(), self.t.optimizer if kind == "last" else None, counters)
             if ck is not None:
@@ -280,10 +328,11 @@ class Run:
         return self.ckpt.save(kind, self.spec, weights, optimizer, counters)
 
     def _finish(self) -> Iterator[TrainEvent]:
-        """A stop keeps the current weights, a NaN the last good ones; then the final report."""
+        """A stop keeps the current weights, a NaN the last good ones; then the final report. The last
+        checkpoint is written before the StoppedEvent: a consumer that goes away at that event (a closed
+        generator, a training process whose parent died) still leaves it behind."""
         if self.reason == "stopped":
-            counters = {"epoch": self.epoch, "batch": self.batch, "step": self.step, "best_acc": self.best_acc}
-            ck = self._save("last", self.t.model.state_dict(), self.t.optimizer, counters)
+            ck = self._save("last", self.t.model.state_dict(), self.t.optimizer, self._counters())
             if ck is not None:
                 yield ck
         elif self.reason == "nan":
@@ -301,6 +350,8 @@ class Run:
             self.message += f" on {self.ctx.world_size} processes"
         self.log.doc["result"] = {"reason": self.reason, "message": self.message, "step": self.step}
         yield StoppedEvent(self.reason, self.message)
+        if self.interrupter is not None:
+            self.interrupter.close()  # the model the DoneEvent hands out carries no hooks of this run
         if self.conf is None or self.conf_step != self.step or self.reason == "nan":
             _, self.conf = self.t.evaluate()
         pca = per_class_accuracy(self.conf)

@@ -10,6 +10,7 @@ move either: their tensors are bit-identical after the run.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from inception_studio.engine.distributed import DistContext
 from inception_studio.engine.metrics import confusion_update
 from inception_studio.engine.training.config import SMALL_SIZE, TrainConfig, max_workers
 from inception_studio.engine.training.data import SafeDataset, TrainData, transforms_for
+from inception_studio.engine.training.interrupt import StopRequested
 from inception_studio.engine.training.sampler import ResumableSampler
 from inception_studio.engine.training.state import ResumeState
 from inception_studio.errors import DataError, WeightsError
@@ -320,8 +322,10 @@ class Trainer:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
 
     @torch.no_grad()
-    def evaluate(self) -> tuple[float, np.ndarray]:
-        """(mean validation loss, confusion matrix) over every rank's shard; (NaN, zeros) without a split."""
+    def evaluate(self, should_stop: Callable[[], bool] | None = None) -> tuple[float, np.ndarray]:
+        """(mean validation loss, confusion matrix) over every rank's shard; (NaN, zeros) without a split.
+        StopRequested when ``should_stop()`` is true between batches; None under DDP, where a rank that
+        left early would hang the others."""
         n = len(self.data.classes)
         conf = torch.zeros(n, n, dtype=torch.long, device=self.device)
         loss_sum = torch.zeros(2, dtype=self.sum_dtype, device=self.device)
@@ -329,6 +333,8 @@ class Trainer:
         self.model.eval()
         try:
             for x, y in self.val_loader:
+                if should_stop is not None and should_stop():
+                    raise StopRequested
                 x, y = self.to_device(x, y)
                 with self.autocast():
                     logits = self.model(x)
