@@ -7,7 +7,8 @@ An offscreen main window with every panel (the app as a user has it) runs, one a
   model is installed and the Run panel has prepared it (that is part of finishing a run);
 - ``train-small``: the same at the small-model settings of the issue (x0.25, 96 px, batch 32, 8 epochs);
 - ``build``: Model -> Build model (random weights) of the window's variant;
-- ``classify``: a folder of demo images dropped on the Run panel;
+- ``classify``: a folder of demo images dropped on the window (from the Train workspace when it follows the
+  training jobs: the drop opens Classify);
 - ``features``: feature maps for a shown image, the graph selection moving over blocks;
 - ``gradcam``: the same with Grad-CAM on;
 - ``export``: File -> Export ONNX (trained weights, or random ones).
@@ -17,7 +18,9 @@ Each job prints its longest gap, p99, median and the number of gaps over 33 ms (
 the idle window, recorded first. Target: longest gap < 33 ms in every job (goal 16 ms).
 
 ``--diagnose FILE`` writes every thread's stack to FILE each time the event loop is held longer than
-40 ms (faulthandler, no GIL needed), to see what held it.
+``--diagnose-ms`` (40 ms; faulthandler, no GIL needed), to see what held it. faulthandler reads the other
+threads' stacks while they run, which on rare occasions crashes the process (a segmentation fault): the
+figures to report come from a run without it.
 
     python benchmarks/bench_gui_stall.py [--jobs train-demo,build,...] [--variant googlenet]
 """
@@ -48,8 +51,9 @@ FRAMES2 = 33.0  # ms: two frames at 60 Hz
 class GapRecorder:
     """Ticks a 10 ms QTimer and keeps the gaps between ticks (ms)."""
 
-    def __init__(self, interval_ms: int = 10, diagnose=None):
+    def __init__(self, interval_ms: int = 10, diagnose=None, diagnose_ms: float = 40.0):
         self.gaps: list[float] = []
+        self._diagnose_ms = diagnose_ms
         self.at: list[float] = []  # when each gap ended (ms since start)
         self._clock = QElapsedTimer()
         self._last = 0.0
@@ -75,7 +79,7 @@ class GapRecorder:
 
     def _arm(self) -> None:
         if self._diagnose is not None:
-            faulthandler.dump_traceback_later(0.040, repeat=False, file=self._diagnose)
+            faulthandler.dump_traceback_later(self._diagnose_ms / 1000, repeat=False, file=self._diagnose)
 
     def now(self) -> float:
         """Milliseconds since :meth:`start`."""
@@ -85,7 +89,7 @@ class GapRecorder:
         now = self._clock.nsecsElapsed() / 1e6
         self.gaps.append(now - self._last)
         self.at.append(now)
-        if self._diagnose is not None and now - self._last > 40:
+        if self._diagnose is not None and now - self._last > self._diagnose_ms:
             self._diagnose.write(f"GAP {now - self._last:.1f} ms ending at {now / 1000:.2f} s\n")
             self._diagnose.flush()
         self._last = now
@@ -274,14 +278,15 @@ class Bench:
             wait_for(lambda: self.ctrl.predictor is not None and not self.ctrl.busy())
 
     def classify(self) -> str:
-        """A folder of images dropped on the Run panel."""
+        """A folder of images dropped on the window from the workspace it is in (a drop opens Classify)."""
         self._ensure_model()
         self.ctrl.clear()
         spin(200)
+        was = self.window.workspaces.current
         self.rec.start()
-        self.ctrl.add_sources([str(self.images)])
+        self.window.imagesDropped.emit([str(self.images)])
         wait_for(lambda: not self.ctrl.busy())
-        return f"{len(self.ctrl.results)} images classified"
+        return f"{len(self.ctrl.results)} images classified, dropped in {was.title()}"
 
     def _walk_blocks(self, cam: bool) -> str:
         self._ensure_model()
@@ -330,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--images", type=int, default=64, help="images in the classified folder")
     ap.add_argument("--nodes", type=int, default=8, help="selections for the feature-map / Grad-CAM jobs")
     ap.add_argument("--idle-seconds", type=float, default=4.0)
-    ap.add_argument("--diagnose", default="", help="file for thread stacks at each gap over 40 ms")
+    ap.add_argument("--diagnose", default="", help="file for thread stacks at each gap over --diagnose-ms")
+    ap.add_argument("--diagnose-ms", type=float, default=40.0)
     args = ap.parse_args(argv)
     jobs = [j.strip() for j in args.jobs.split(",") if j.strip()]
     unknown = set(jobs) - set(JOBS)
@@ -342,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     collect_garbage_on_gui_thread()  # as the app does (app.main)
     diagnose = open(args.diagnose, "w") if args.diagnose else None  # noqa: SIM115 - closed at the end
     bench = Bench(args)
-    bench.rec = GapRecorder(diagnose=diagnose)
+    bench.rec = GapRecorder(diagnose=diagnose, diagnose_ms=args.diagnose_ms)
     bench.rec.start()
     bench.idle()
     lines = [describe("idle", bench.rec.stop(), args.idle_seconds)]

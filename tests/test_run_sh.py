@@ -7,7 +7,6 @@ in a one-line command with exit status 2 (never a trace) otherwise.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

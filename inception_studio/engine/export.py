@@ -152,11 +152,16 @@ def prune_onnx_cache(folder: Path, limit: int = ONNX_CACHE_FILES, keep: Path | N
     return gone
 
 
-def cached_ort_session(model: nn.Module, spec: ArchSpec, threads: int | None = None):
-    """An onnxruntime session for ``model``: exported on first use (then kept; the cache is pruned), else reused."""
+def cached_export(model: nn.Module, spec: ArchSpec) -> Path:
+    """The cached ONNX export of these weights of ``spec``: made now if missing (the cache is then pruned)."""
     path = onnx_cache_path(spec, model)
     if not path.is_file():
         export_onnx(model, spec, path)
         prune_onnx_cache(path.parent, keep=path)
-    return ort_session(path, threads=threads)
+    return path
+
+
+def cached_ort_session(model: nn.Module, spec: ArchSpec, threads: int | None = None):
+    """An onnxruntime session for ``model``: exported on first use (then kept; the cache is pruned), else reused."""
+    return ort_session(cached_export(model, spec), threads=threads)
 

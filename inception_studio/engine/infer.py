@@ -8,7 +8,6 @@ feature maps and Grad-CAM. On the CPU the forward can run in onnxruntime instead
 """
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import threading
@@ -28,11 +27,20 @@ from ..core.spec import ArchSpec
 from ..core.weights import spec_for_source
 from ..errors import ImageError, ResourceError, StudioError
 from . import device as D
-from .building import BuildEvent, BuiltModel, build_on_device, fold_batchnorm, inference_memory, run_build, to_device
+from .building import (
+    BuildEvent,
+    BuiltModel,
+    build_on_device,
+    copy_model,
+    fold_batchnorm,
+    inference_memory,
+    run_build,
+    to_device,
+)
 from .classes import class_names_for
 from .data import Preprocess
 from .data.images import expand_sources, source_name
-from .export import cached_ort_session, prune_onnx_cache
+from .export import cached_export, cached_ort_session, prune_onnx_cache
 from .loading import WeightsChoice, network_of
 from .prepare import CACHE_ITEMS, ImagePrep
 
@@ -46,6 +54,20 @@ def topk_of(probs: torch.Tensor, names: Sequence[str], k: int) -> TopK:
     k = max(1, min(int(k), probs.numel()))
     values, indices = torch.topk(probs.float(), k)
     return [(names[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+
+def inference_model(model: nn.Module, optimize: bool = True, *, copy: bool = True) -> nn.Module:
+    """The network a Predictor runs: ``model`` (a copy unless ``copy`` is False) in eval mode, its batch norms
+    folded into the convolutions when ``optimize``."""
+    model = (copy_model(model) if copy else model).eval()
+    return fold_batchnorm(model) if optimize else model
+
+
+def export_ahead(model: nn.Module, spec: ArchSpec) -> None:
+    """Put the ONNX export a CPU Predictor of ``model`` will look for into the cache (``model`` is unchanged).
+    A training process does this before it hands its model over: the GUI's Predictor then finds the file by
+    the weights' hash and only opens it, instead of tracing the network on a thread of the window's process."""
+    cached_export(inference_model(model), spec)
 
 
 def _cpu_channels_last(dev: torch.device) -> bool:
@@ -104,9 +126,7 @@ class Predictor:
         self.preprocess = Preprocess(self.spec.input_size, self.spec.crop_pct, self.spec.mean, self.spec.std,
                                      self.spec.interpolation, self.spec.in_channels)
         # A caller's model (the GUI's, a trainer's) is never changed, not even its train/eval mode: use a copy.
-        self.model = (built.model if owned else copy.deepcopy(built.model)).eval()
-        if optimize:
-            self.model = fold_batchnorm(self.model)
+        self.model = inference_model(built.model, optimize, copy=not owned)
         self._channels_last = D.use_channels_last(self.device) or (optimize and _cpu_channels_last(self.device))
         if self._channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -134,7 +154,7 @@ class Predictor:
                                getattr(source, "source", "") or "given model")
         if device is not None and D.resolve_device(device) != torch.device(built.device):
             dev = D.resolve_device(device)
-            return replace(built, model=to_device(copy.deepcopy(model), dev, spec.name), device=str(dev)), True
+            return replace(built, model=to_device(copy_model(model), dev, spec.name), device=str(dev)), True
         return built, False
 
     @classmethod

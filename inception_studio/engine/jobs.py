@@ -5,7 +5,6 @@ Each is a plain function (or a generator of BuildEvents), Qt-free, on top of ``i
 """
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from collections.abc import Iterator, Sequence
@@ -18,7 +17,15 @@ from torch import nn
 
 from ..core.spec import ArchSpec
 from . import device as D
-from .building import BuildEvent, BuiltModel, build_on_device, check_inference_memory, resolve_with_progress, to_device
+from .building import (
+    BuildEvent,
+    BuiltModel,
+    build_on_device,
+    check_inference_memory,
+    copy_model,
+    resolve_with_progress,
+    to_device,
+)
 from .infer import Predictor
 from .loading import Weights, WeightsChoice
 
@@ -53,7 +60,7 @@ def move_built(built: BuiltModel, device: str | torch.device | None) -> Iterator
     yield BuildEvent("memory", f"checking memory on {dev}", 0.1)
     check_inference_memory(built.spec, dev)
     yield BuildEvent("device", f"moving {built.spec.name} to {dev}", 0.4)
-    model = to_device(copy.deepcopy(built.model), dev, built.spec.name).eval()
+    model = to_device(copy_model(built.model), dev, built.spec.name).eval()
     moved = replace(built, model=model, device=str(dev))
     yield BuildEvent("predictor", _PREDICTOR_STEP, 0.9)
     return moved, Predictor(moved)
@@ -133,5 +140,5 @@ def inspect_node(predictor: Predictor, image: Any, module: str, branches: bool =
 def export_copy(model: nn.Module, spec: ArchSpec, path: str | os.PathLike):
     """Export a CPU copy of ``model`` to ONNX (the original keeps running where it is); returns the ExportReport."""
     from .export import export_onnx
-    cpu = copy.deepcopy(model).to("cpu").to(memory_format=torch.contiguous_format).float().eval()
+    cpu = copy_model(model).to("cpu").to(memory_format=torch.contiguous_format).float().eval()
     return export_onnx(cpu, spec, path)

@@ -47,7 +47,7 @@ from typing import Any
 
 from ..errors import one_line
 
-NICE = 5  # the child's niceness above the parent's: the GUI thread wins a contended core, training loses little
+NICE = 5  # background work's niceness (this child; the GUI's worker threads): the GUI thread wins a contended core
 _WARM = ("inception_studio.engine.train",)  # what a standby child imports before it is given a job
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -31,6 +32,9 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     """The running QApplication, created (with names and theme) if there is none."""
     app = QApplication.instance()
     if app is None:
+        # Qt's raster painter hands large fills to a thread pool and waits for it. On two cores that a run
+        # keeps busy, that wait is for a core: a workspace's first paint took 20 ms instead of 11.
+        os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv if argv is not None else sys.argv[:1])
         apply_theme()
@@ -85,13 +89,24 @@ def _preload_engine() -> None:
     import_module("inception_studio.engine.train")
 
 
+# Imported right after start-up, while the user reads the window, rather than on the engine thread in the middle
+# of the first classification, a trained model's install or the first export: an import holds the interpreter
+# (onnx is ~80 modules, onnxruntime ~0.1 s), and the window then waits for it.
+WARM_MODULES = ("torchvision.transforms.v2.functional", "safetensors.torch", "numpy.ctypeslib",
+                "inception_studio.engine.jobs", "onnx", "onnxruntime")
+
+
 def _preload_inference() -> None:
-    """Import onnxruntime (the CPU's classifier; ~0.1 s holding the interpreter) right after start-up, while
-    the user reads the window, rather than in the middle of the first classification or a run's end."""
-    try:
-        import_module("onnxruntime")
-    except ImportError:
-        pass  # classification then runs in PyTorch, and says so
+    """Import WARM_MODULES and Pillow's image plugins (a missing optional package is skipped: classification
+    then runs in PyTorch, and says so)."""
+    from PIL import Image
+
+    Image.preinit()
+    for name in WARM_MODULES:
+        try:
+            import_module(name)
+        except ImportError:
+            pass
 
 
 def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = None):
@@ -99,7 +114,7 @@ def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = Non
     Train panels when torch has finished loading on a worker thread. ``window.panelsReady`` fires then."""
     from shiboken6 import isValid
 
-    from .shared.workers import ENGINE_LANE, Worker
+    from .shared.workers import ENGINE_LANE, Worker, freeze_long_lived_objects
 
     window = create_main_window(spec_name, dialogs=dialogs, panels=False)
     window.show()
@@ -109,6 +124,7 @@ def show_main_window(spec_name: str | None = None, *, dialogs: bool | None = Non
         if isValid(window) and window.isVisible():  # not for a window the user already closed
             install_panels(window)
             warm = Worker(_preload_inference)
+            warm.finished.connect(lambda _r: freeze_long_lived_objects())
             window.panels.provide("inferenceLoader", warm)
             warm.start(lane=ENGINE_LANE)
             if window.statusBar().currentMessage() == LOADING:

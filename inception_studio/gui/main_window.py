@@ -68,7 +68,9 @@ class MainWindow(QMainWindow):
         self.graph_view.setAcceptDrops(False)  # drops go to the window
         self.setCentralWidget(self.graph_view)
         self.setAcceptDrops(True)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        # Not AnimatedDocks: a workspace switch then slid its docks into place over ~15 frames, each a layout
+        # and a paint of the whole window.
+        self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
         self.panels = PanelRegistry(self)
         self.workspaces = WorkspaceManager(self, self.panels)
@@ -348,7 +350,7 @@ class MainWindow(QMainWindow):
         s = st.settings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("graph/orientation", self.graph_view.orientation)
-        s.sync()
+        st.flush()
 
     def closeEvent(self, event) -> None:
         if not self.session.maybe_save():

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from benchmarks.datasets import digits_folder
 from inception_studio.core.presets import get_spec
-from inception_studio.core.weights import save_checkpoint
 from inception_studio.engine import train as T
 from inception_studio.engine.training.auto import DataProfile
 from inception_studio.engine.training.health import LearningMonitor

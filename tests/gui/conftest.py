@@ -6,6 +6,8 @@ Headless runs get two screens (offscreen_screens.json): a 1280x800 laptop where 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,13 @@ def make_train_panel(qtbot, tmp_path, config_dir):
     yield make
     for p in made:
         p.shutdown()
+
+
+@pytest.fixture
+def run_python():
+    """Runs ``code`` (with ``args``) in a fresh interpreter on Qt's offscreen platform; the finished process,
+    its output as text. For what must happen in a process of its own: start-up, exit, environment."""
+    def run(code: str, *args: str, timeout: int = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
+                              check=False, env={**(os.environ if env is None else env), "QT_QPA_PLATFORM": "offscreen"})
+    return run

@@ -4,9 +4,6 @@ background Worker other panels reuse."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -359,23 +356,21 @@ print(code, shown)
 
 
 @pytest.mark.parametrize("args, expected", [(["inception_v3"], "0 ['inception_v3']"), (["no_such_variant"], "2 []")])
-def test_main_runs_the_event_loop_until_quit(config_dir, args, expected):
+def test_main_runs_the_event_loop_until_quit(config_dir, run_python, args, expected):
     # In a process of its own: once a QApplication's exec() has returned, Qt stops delivering
     # queued cross-thread signals in that process, which would break every later test.
-    out = subprocess.run([sys.executable, "-c", MAIN_SCRIPT, *args], capture_output=True, text=True, timeout=120,
-                         check=False, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    out = run_python(MAIN_SCRIPT, *args)
     assert out.stdout.strip().splitlines()[-1] == expected, out.stderr
     if args == ["no_such_variant"]:
         assert "unknown variant 'no_such_variant'" in out.stderr  # one line on stderr, no window
 
 
-def test_gui_start_up_shows_the_window_before_torch_then_adds_run_and_train(config_dir):
+def test_gui_start_up_shows_the_window_before_torch_then_adds_run_and_train(config_dir, run_python):
     code = ("import sys; from PySide6.QtWidgets import QApplication, QPushButton\n"
             "from inception_studio.gui.app import ensure_app, show_main_window\n"
             "app = ensure_app(); w = show_main_window(); print(w.isVisible(), 'torch' in sys.modules)\n"
             "w.panelsReady.connect(app.quit); app.exec()\n"
             "print(w.findChild(QPushButton, 'trainButton') is not None, w.findChild(object, 'dropZone') is not None)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    out = run_python(code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "False", "True", "True"]

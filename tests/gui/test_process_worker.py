@@ -108,3 +108,30 @@ def test_stop_all_ends_running_jobs_and_the_standby(qtbot):
     assert got["finished"] and got["finished"][0][0] == "stopped"  # cancelled: the job's own early return
     qtbot.waitUntil(lambda: gone(w.pid) and gone(standby), timeout=WAIT)
     assert ProcessWorker._standby is None
+
+
+def test_once_prewarmed_a_process_is_kept_warm_after_each_job_that_took_one(qtbot, monkeypatch):
+    monkeypatch.setattr(ProcessWorker, "REWARM_AFTER_MS", 50)
+    ProcessWorker.prewarm()
+    first = ProcessWorker._standby.pid
+    w, got = start(qtbot, "count", 3)
+    assert w.pid == first and ProcessWorker._standby is None  # the job took the warm process
+    qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
+    qtbot.waitUntil(lambda: ProcessWorker._standby is not None, timeout=WAIT)  # the next one, after the job
+    assert ProcessWorker._standby.pid != first and ProcessWorker._standby.alive()
+    second = ProcessWorker._standby.pid
+    assert ProcessWorker.stop_all(WAIT) and ProcessWorker._standby is None  # at exit: none kept, none started
+    qtbot.waitUntil(lambda: gone(second), timeout=WAIT)
+    qtbot.wait(200)
+    assert ProcessWorker._standby is None
+
+
+def test_a_job_with_a_process_of_its_own_leaves_the_warm_one_to_the_next_training_run(qtbot):
+    ProcessWorker.prewarm()
+    warm = ProcessWorker._standby.pid
+    w, got = start(qtbot, "count", 2, standby=False)  # the time estimate, an export
+    assert w.pid != warm and ProcessWorker._standby.pid == warm
+    qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
+    assert got["finished"] == [2] and ProcessWorker._standby.pid == warm
+    assert ProcessWorker.stop_all(WAIT)
+    qtbot.waitUntil(lambda: gone(w.pid) and gone(warm), timeout=WAIT)

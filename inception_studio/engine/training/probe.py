@@ -1,7 +1,9 @@
 """Looking at a run from outside: one block's feature maps for a probe image, and timing a step."""
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,8 +53,10 @@ def probe_feature_maps(model: nn.Module, module_path: str, image: torch.Tensor,
 
 
 def measure_step_seconds(spec: ArchSpec, batch_size: int, device: str | torch.device = "cpu",
-                         steps: int = 2, warmup: int = 1, aux_weight: float | None = None) -> float:
-    """Seconds per training step on random data (forward, backward, SGD step), after ``warmup`` steps."""
+                         steps: int = 2, warmup: int = 1, aux_weight: float | None = None,
+                         should_stop: Callable[[], bool] = lambda: False) -> float:
+    """Seconds per training step on random data (forward, backward, SGD step), after ``warmup`` steps;
+    NaN when ``should_stop()`` turned True before the last step (checked before each)."""
     dev = resolve_device(device)
     model = build_model(spec).to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
@@ -61,6 +65,8 @@ def measure_step_seconds(spec: ArchSpec, batch_size: int, device: str | torch.de
     crit = nn.CrossEntropyLoss()
     t0 = 0.0
     for i in range(warmup + steps):
+        if should_stop():
+            return math.nan
         if i == warmup:
             if dev.type == "cuda":
                 torch.cuda.synchronize(dev)
@@ -76,8 +82,10 @@ def measure_step_seconds(spec: ArchSpec, batch_size: int, device: str | torch.de
     return (time.perf_counter() - t0) / max(1, steps)
 
 
-def estimate_epoch(spec: ArchSpec, config: TrainConfig, train_count: int, num_classes: int) -> tuple[float, int, float]:
-    """(seconds per epoch, steps per epoch, seconds per step) of compute, measured on two steps.
+def estimate_epoch(spec: ArchSpec, config: TrainConfig, train_count: int, num_classes: int,
+                   should_stop: Callable[[], bool] = lambda: False) -> tuple[float, int, float] | None:
+    """(seconds per epoch, steps per epoch, seconds per step) of compute, measured on two steps; None when
+    ``should_stop()`` turned True (a run started: its own rate says more, and the estimate would slow it).
 
     ResourceError up front when a training batch will not fit in the device's free memory. A big
     model is timed at a batch of 4 and scaled, so the estimate itself stays a few seconds.
@@ -90,6 +98,9 @@ def estimate_epoch(spec: ArchSpec, config: TrainConfig, train_count: int, num_cl
     batch = config.batch_size
     if device.type == "cpu" and summary.macs * batch > 20e9:  # > ~20 GMAC per step: seconds per step
         batch = min(batch, 4)
-    per_step = measure_step_seconds(spec, batch, device, steps=2, warmup=1) * config.batch_size / batch
+    per_step = measure_step_seconds(spec, batch, device, steps=2, warmup=1, should_stop=should_stop)
+    if math.isnan(per_step):
+        return None
+    per_step *= config.batch_size / batch
     steps = max(1, train_count // config.batch_size)
     return per_step * steps, steps, per_step

@@ -18,6 +18,7 @@ from typing import Any
 from inception_studio.engine.training.events import DoneEvent
 
 TARGET = "inception_studio.engine.training.remote:train_job"  # what the GUI asks the child to run
+ESTIMATE = "inception_studio.engine.training.remote:estimate_job"  # the time per epoch, timed in a child
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,23 @@ def train_job(cfg, spec, data, start_from: str = "scratch", current_path: str | 
             yield ev
 
 
+def estimate_job(spec, cfg, train_count: int, num_classes: int, should_stop=lambda: False, **_live):
+    """The child's time estimate (``probe.estimate_epoch``: a few timed training steps). Timed in the GUI's
+    process they held its interpreter and a core for seconds; None when stopped (a run started)."""
+    from inception_studio.engine.training.probe import estimate_epoch
+
+    return estimate_epoch(spec, cfg, train_count, num_classes, should_stop=should_stop)
+
+
 def prepare_for_inference(done: DoneEvent) -> None:
     """Export the trained model to the ONNX cache here, where it cannot stall the GUI: on the CPU the GUI's
     Predictor classifies trained weights in onnxruntime, and finds this export by the weights' hash."""
     if done.device != "cpu" or done.spec is None:
         return
     try:
-        from inception_studio.engine.export import cached_ort_session
+        from inception_studio.engine.infer import export_ahead
 
-        cached_ort_session(done.model, done.spec, threads=1)
+        export_ahead(done.model, done.spec)
     except Exception:  # noqa: BLE001 - the GUI then exports (or falls back to PyTorch) and says why
         import logging
 

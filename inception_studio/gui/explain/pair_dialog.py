@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.spec import ArchSpec
+from ..shared.plot_grid import light_grid
 from ..shared.workers import Worker
 
 # The Okabe-Ito colour-blind-safe palette, as the training plots use.
@@ -100,7 +101,7 @@ class PairDialog(QDialog):
         self.plot.setBackground(None)
         self.plot.setLabel("left", "loss")
         self.plot.setLabel("bottom", "step")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        light_grid(self.plot)
         self.plot.addLegend(offset=(-10, 10))
         # Main (classifier) losses compared like for like; the aux run's total and aux parts apart.
         self.curves = [self.plot.plot(pen=pg.mkPen(BLUE, width=2), name="run 1: main loss"),

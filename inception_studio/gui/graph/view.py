@@ -56,8 +56,9 @@ class GraphView(SearchMarksExportMixin, QGraphicsView):
         self._fitted = False  # showing the whole graph since the last Fit: a resize fits again
         self.names_written = 0  # names the last paint wrote over a zoomed-out drawing (graph/names.py)
         self._names: list[tuple[QRectF, str]] = []  # ...and where: (viewport rectangle, name)
-        self._names_key: tuple | None = None  # what _names_placed was placed for
-        self._names_placed: list[tuple[QRectF, str]] = []
+        # place_names for the last few (drawing, theme, view) it was asked for: the view has one size in the
+        # Explore workspace and another in Classify, and a switch would otherwise place every name again.
+        self._names_recent: list[tuple[tuple, list[tuple[QRectF, str]]]] = []
         self._items: dict[str, NodeItem | FrameItem] = {}
         self._drawing = Drawing(self.scene())  # every drawn item by what it stands for (see _rebuild)
         self._selected = ""
@@ -270,11 +271,14 @@ class GraphView(SearchMarksExportMixin, QGraphicsView):
             self.names_written = paint_names(painter, self._names, self._theme, exposed)
 
     def _placed_names(self) -> list[tuple[QRectF, str]]:
-        """place_names for the drawing and the view as they are (kept while neither changes)."""
-        key, old = (self._layout, self._theme, self.viewportTransform(), self.viewport().size()), self._names_key
-        if old is None or key[0] is not old[0] or key[1] is not old[1] or key[2:] != old[2:]:
-            self._names_key, self._names_placed = key, place_names(self, self._layout, self._theme)
-        return self._names_placed
+        """place_names for the drawing and the view as they are (the last four are kept)."""
+        key = (self._layout, self._theme, self.viewportTransform(), self.viewport().size())
+        for old, placed in self._names_recent:
+            if key[0] is old[0] and key[1] is old[1] and key[2:] == old[2:]:
+                return placed
+        placed = place_names(self, self._layout, self._theme)
+        self._names_recent = [(key, placed), *self._names_recent[:3]]
+        return placed
 
     def _renamed(self) -> None:
         """The drawing changed: where a name written over the zoomed-out graph went, came or changed (beside a box

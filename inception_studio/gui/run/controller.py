@@ -23,12 +23,15 @@ from .feature_maps import FeatureMapPanel
 from .model_files import ModelFilesMixin
 from .drop_zone import ask_images, local_paths, qimage_to_pil
 from .predictions import RunPanel
+from ..shared.frames import FRAME_MS, next_frame
 from ..shared.settings import set_value, value
 from ..shared.workers import ENGINE_LANE, Worker
 
 if TYPE_CHECKING:
     from ...engine import infer, jobs
     from ...engine.loading import WeightsChoice
+
+INSTALL_AFTER_FRAMES = 8  # a trained model is prepared for classifying once its run's end is drawn (~160 ms)
 
 
 class InferenceController(ModelFilesMixin, QObject):
@@ -92,12 +95,14 @@ class InferenceController(ModelFilesMixin, QObject):
             self.failed.emit(text)
 
     def busy(self, kind: str | None = None) -> bool:
-        """True while engine work (of ``kind``: build, classify, features, devices) has not been handled yet."""
+        """True while engine work (of ``kind``: build, classify, features, devices; "pending": images to classify a
+        frame from now) has not been handled yet."""
         due = self._features_due and kind in (None, "features")
         return due or any(n > 0 for k, n in self._jobs.items() if kind is None or k == kind)
 
-    def _start(self, kind: str, worker: Worker, finished, failed=None, progress=None) -> Worker:
-        """Queue ``worker`` on the engine lane; its handlers run on the GUI thread, not at all once the panel is gone."""
+    def _start(self, kind: str, worker: Worker, finished, failed=None, progress=None, frames: int = 0) -> Worker:
+        """Queue ``worker`` on the engine lane (``frames`` frames from now: busy() meanwhile); its handlers run on
+        the GUI thread, not at all once the panel is gone."""
         self._jobs[kind] = self._jobs.get(kind, 0) + 1
 
         def handle(handler):
@@ -110,7 +115,10 @@ class InferenceController(ModelFilesMixin, QObject):
             worker.progress.connect(lambda event: progress(event) if isValid(self.run) else None)
         worker.finished.connect(handle(finished))
         worker.failed.connect(handle(failed or (lambda m: self._say(m, error=True))))
-        worker.start(lane=ENGINE_LANE)
+        if frames:
+            QTimer.singleShot(frames * FRAME_MS, self, lambda: worker.start(lane=ENGINE_LANE))
+        else:
+            worker.start(lane=ENGINE_LANE)
         return worker
 
     # ---- building --------------------------------------------------------------------------
@@ -127,10 +135,11 @@ class InferenceController(ModelFilesMixin, QObject):
         w = self._weights or self.weights_choice
         self._start_build(Worker(engine_jobs().build_predictor, self.document.spec, bar.device_id(), w))
 
-    def _start_build(self, worker: Worker) -> None:
+    def _start_build(self, worker: Worker, frames: int = 0) -> None:
         bar = self.run.device_bar
         self._start("build", worker, self._on_built, self._on_build_failed,
-                    lambda e: bar.progress(e.fraction, e.message) if isinstance(e, engine_infer().BuildEvent) else None)
+                    lambda e: bar.progress(e.fraction, e.message) if isinstance(e, engine_infer().BuildEvent) else None,
+                    frames)
 
     def _on_build_failed(self, message: str) -> None:
         if self._fallback is not None:  # the weights asked for never arrived: the model keeps what it had
@@ -208,7 +217,9 @@ class InferenceController(ModelFilesMixin, QObject):
         self.run.device_bar.set_weights_label(loaded.source)  # e.g. "trained: last.safetensors"
         self.run.device_bar.begin("preparing the new model for inference…")
         worker = Worker(lambda: (built, engine_infer().Predictor(built), weights_of(built, loaded.source)))
-        self._start_build(worker)
+        # A few frames later: the model arrives as its run ends, while the window draws that end, and copying
+        # it (Python, on the engine thread) would hold the interpreter the drawing needs.
+        self._start_build(worker, frames=INSTALL_AFTER_FRAMES)
 
     # ---- images ----------------------------------------------------------------------------
     def hover(self, paths: list) -> None:
@@ -230,6 +241,16 @@ class InferenceController(ModelFilesMixin, QObject):
         if self._prefetch is not None:
             self._prefetch.cancel()
             self._prefetch, self._prefetching = None, []
+
+    def add_sources_next_frame(self, items: list) -> None:
+        """``add_sources`` a frame from now (the window first switches to Classify, a frame of its own); busy()
+        says so meanwhile."""
+        self._jobs["pending"] = self._jobs.get("pending", 0) + 1
+
+        def go() -> None:
+            self._jobs["pending"] -= 1
+            self.add_sources(items)
+        next_frame(self, go)
 
     def add_sources(self, items: list) -> None:
         """Classify dropped/opened/pasted images (paths, folders, or (name, image) pairs)."""

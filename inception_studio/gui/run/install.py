@@ -28,9 +28,15 @@ def install(window) -> InferenceController:
     def to_classify(_paths=None) -> None:  # the user's action picks the workspace: images -> Classify
         window.workspaces.switch("classify")
 
+    def dropped(paths: list) -> None:
+        if window.workspaces.current == "classify":
+            ctrl.add_sources(paths)
+            return
+        to_classify()  # a layout and a paint of the whole window: the images go in a frame later
+        ctrl.add_sources_next_frame(paths)
+
     ctrl.firstAnswer.connect(to_classify)
-    window.imagesDropped.connect(to_classify)
-    window.imagesDropped.connect(ctrl.add_sources)
+    window.imagesDropped.connect(dropped)
     window.imagesHovered.connect(ctrl.hover)
     window.hoverEnded.connect(ctrl.end_hover)
     add_menus(window, ctrl)

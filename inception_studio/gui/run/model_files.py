@@ -71,8 +71,10 @@ class ModelFilesMixin:
         def weights() -> dict:
             from ...engine.training.remote import save_weights
             return {"weights": save_weights(model)}
+        # A process of its own: the warm one is the next training run's (taken here, a Train right after the
+        # export started cold, seconds late and sharing its cores with the torch import).
         job = ProcessWorker("inception_studio.engine.jobs_remote:export_file", spec, str(path), what="export",
-                            prepare=weights if model is not None else None)
+                            prepare=weights if model is not None else None, standby=False)
         self.run.device_bar.begin(f"exporting {Path(path).name}…")
         self._start("build", job, self._on_exported, self._on_build_failed)
 

@@ -45,9 +45,9 @@ class AutosaveStore:
         """A different document is about to be opened: its work goes to a file of its own."""
         self._doc += 1
 
-    def write(self, text: str) -> None:
-        """Write the current document's autosave (atomically)."""
-        st.atomic_write_text(self.current, text)
+    def write(self, text: str, path: Path | None = None) -> None:
+        """Write the current document's autosave (atomically); ``path``: a ``current`` taken earlier."""
+        st.atomic_write_text(path or self.current, text)
 
     def remove(self) -> None:
         """Forget the current document's autosave (saved, discarded, or undone to the saved state)."""

@@ -21,9 +21,13 @@ Messages are read on the GUI thread when the socket has some (a QSocketNotifier;
 reading per wake-up); the child's exit is seen through a pidfd (a timer where there is none). A child
 that ends without an answer (killed, crashed) is reported by ``failed``; its process group is killed
 once the job is over, so no data-loader process outlives it. ``prewarm()`` starts a child ahead of time
-(interpreter and torch imported: seconds) that the next ``start()`` takes over. ``prepare``, a callable
-run on the engine lane first, adds keyword arguments (a model's weights written to a file, say: tensors
-never go through the socket) while the child starts.
+(interpreter and torch imported: seconds) that the next ``start()`` takes over; from then on one is kept
+warm: when a job that took it has ended, another is started ``REWARM_AFTER_MS`` later (not at once: its
+torch import would take a core from the window as it draws that job's end and installs its result; not
+at the next start either: that job would wait seconds and share its cores with the import). A job made
+with ``standby=False`` starts a child of its own and leaves the warm one to the next training run (the
+time estimate, an export). ``prepare``, a callable run on the engine lane first, adds keyword arguments
+(a model's weights written to a file, say: tensors never go through the socket) while the child starts.
 """
 from __future__ import annotations
 
@@ -45,15 +49,19 @@ class ProcessWorker(QObject):
 
     _active: ClassVar[set[ProcessWorker]] = set()
     _standby: ClassVar[ChildProcess | None] = None
+    _keep_warm: ClassVar[bool] = False  # prewarm() was asked for: a job's end starts the next standby
     EXIT_GRACE_S = 10.0  # an answered child still alive after this is killed
+    REWARM_AFTER_MS = 3000
 
     progress = Signal(object)  # each event the generator yields
     finished = Signal(object)  # its return value
     failed = Signal(str)  # one line
 
     def __init__(self, target: str, *args, what: str = "engine", live: dict[str, Any] | None = None,
-                 warm: tuple[str, ...] | None = None, prepare: Callable[[], dict] | None = None, **kw):
+                 warm: tuple[str, ...] | None = None, prepare: Callable[[], dict] | None = None,
+                 standby: bool = True, **kw):
         super().__init__()
+        self._use_standby = standby  # False: a child of its own (the warm one stays for a training run)
         self._target, self._args, self._kw = target, args, kw
         self._prepare = prepare
         self._preparing: Worker | None = None
@@ -75,9 +83,15 @@ class ProcessWorker(QObject):
     # ---- control -----------------------------------------------------------------------------
     @classmethod
     def prewarm(cls) -> None:
-        """Start a child now (interpreter and engine imported) for the next ``start()`` to use."""
+        """Start a child now (interpreter and engine imported) for the next ``start()`` to use, and keep one."""
+        cls._keep_warm = True
         if cls._standby is None or not cls._standby.alive():
             cls._standby = ChildProcess()
+
+    @classmethod
+    def _rewarm(cls) -> None:
+        if cls._keep_warm and not any(w.is_running() for w in cls._active):
+            cls.prewarm()
 
     @classmethod
     def _take_standby(cls, warm: tuple[str, ...] | None) -> ChildProcess:
@@ -92,7 +106,10 @@ class ProcessWorker(QObject):
         """Start the job (once), in the pre-started child if there is one (``lane``: ignored)."""
         if self.child is not None:
             raise RuntimeError("ProcessWorker.start() called twice; make a new one for new work")
-        self.child = self._take_standby(self._warm)
+        if self._use_standby:
+            self.child = self._take_standby(self._warm)
+        else:
+            self.child = ChildProcess() if self._warm is None else ChildProcess(self._warm)
         ProcessWorker._active.add(self)
         self._watch()
         if self._prepare is None:
@@ -213,6 +230,7 @@ class ProcessWorker(QObject):
     def stop_all(cls, msecs: int = 10000) -> bool:
         """Stop every running job (its own way: a training run saves), wait for each, kill what is left and
         the standby (at app exit)."""
+        cls._keep_warm = False
         running = [w for w in list(cls._active) if w.is_running()]
         for w in running:
             w.stop()
@@ -286,6 +304,8 @@ class ProcessWorker(QObject):
         if self._reaper is not None:
             self._reaper.stop()
         ProcessWorker._active.discard(self)
+        if ProcessWorker._keep_warm and self._use_standby:
+            QTimer.singleShot(self.REWARM_AFTER_MS, ProcessWorker._rewarm)
 
 
 atexit.register(ProcessWorker.stop_all)

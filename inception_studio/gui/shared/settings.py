@@ -2,15 +2,23 @@
 config folder (inception_studio.paths, which also holds the autosave and the log).
 
 Set ``INCEPTION_STUDIO_CONFIG_DIR`` to keep everything in that folder (an INI file), so tests and
-CI never touch a user's real settings. ``CI`` or ``INCEPTION_STUDIO_NO_DIALOGS`` makes the app
-never block on a modal dialog.
+CI never touch a user's real settings.
+
+On the GUI thread one QSettings object serves the session: a change is kept in memory and Qt writes the
+file from the event loop right after the handler that made it (one write for all the changes of a click:
+writing costs ~6 ms, and a click used to write two or three times). ``flush()`` writes at once; the
+window's close and the interpreter's exit flush. Other threads get an object of their own (QSettings is
+not thread-safe).
+
+``CI`` or ``INCEPTION_STUDIO_NO_DIALOGS`` makes the app never block on a modal dialog.
 """
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QThread
 
 from ...paths import APP_NAME as APPLICATION
 from ...paths import CONFIG_ENV, ORGANIZATION, config_dir
@@ -20,12 +28,33 @@ MAX_RECENT = 8
 AUTOSAVE_NAME = "autosave.json"
 
 
-def settings() -> QSettings:
-    """The app's QSettings: an INI file in ``INCEPTION_STUDIO_CONFIG_DIR`` when set, else the platform's store."""
-    env = os.environ.get(CONFIG_ENV)
+_shared: tuple[str, QSettings] | None = None  # (where it stores, the GUI thread's object)
+
+
+def _make(env: str) -> QSettings:
     if env:
         return QSettings(str(config_dir() / "settings.ini"), QSettings.Format.IniFormat)
     return QSettings(ORGANIZATION, APPLICATION)
+
+
+def settings() -> QSettings:
+    """The app's QSettings: an INI file in ``INCEPTION_STUDIO_CONFIG_DIR`` when set, else the platform's store."""
+    global _shared
+    env = os.environ.get(CONFIG_ENV) or ""
+    app = QCoreApplication.instance()
+    if app is None or QThread.currentThread() is not app.thread():
+        return _make(env)
+    if _shared is None or _shared[0] != env:
+        flush()
+        _shared = (env, _make(env))
+    return _shared[1]
+
+
+@atexit.register
+def flush() -> None:
+    """Write the settings changed so far now (at close and exit; Qt otherwise writes from the event loop)."""
+    if _shared is not None:
+        _shared[1].sync()
 
 
 def dialogs_allowed(flag: bool | None = None) -> bool:
@@ -48,17 +77,13 @@ def add_recent_file(path: str) -> list[str]:
     path = str(Path(path).resolve())
     items = [path] + [p for p in recent_files() if p != path]
     items = items[:MAX_RECENT]
-    s = settings()
-    s.setValue("recentFiles", items)
-    s.sync()
+    settings().setValue("recentFiles", items)
     return items
 
 
 def clear_recent_files() -> None:
     """Forget the recent files."""
-    s = settings()
-    s.remove("recentFiles")
-    s.sync()
+    settings().remove("recentFiles")
 
 
 def value(key: str, default=None):
@@ -67,10 +92,8 @@ def value(key: str, default=None):
 
 
 def set_value(key: str, val) -> None:
-    """Store a setting now."""
-    s = settings()
-    s.setValue(key, val)
-    s.sync()
+    """Store a setting (written from the event loop, see the module docstring)."""
+    settings().setValue(key, val)
 
 
 def autosave_path() -> Path:

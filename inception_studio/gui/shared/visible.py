@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QDockWidget, QWidget
+
+from .frames import next_frame
 
 
 def on_screen(widget: QWidget) -> bool:
@@ -67,9 +69,11 @@ class WhenShown(QObject):
             parent = parent.parentWidget()
         if parent is not None:
             self._dock = parent
-            parent.visibilityChanged.connect(lambda on: QTimer.singleShot(0, self._due) if on else None)
+            parent.visibilityChanged.connect(lambda on: next_frame(self, self._due) if on else None)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if self.pending and event.type() in (QEvent.Type.Show, QEvent.Type.Resize):
-            QTimer.singleShot(0, self._due)  # after the layout has given it its place
+            # A frame later: after the layout has given it its place, and not in the frame that shows it (a
+            # workspace switch paints the whole window; the graph's redraw after a model came is as much again).
+            next_frame(self, self._due)
         return False

@@ -140,6 +140,9 @@ class WorkspaceManager(QObject):
         ws = self._window
         ws.setUpdatesEnabled(False)
         try:
+            # The docks it leaves are hidden first: the saved layout then only records their new sizes (sent
+            # when they are shown again) instead of laying their contents out for nothing, twice per switch.
+            self._hide_others(key)
             central = ws.centralWidget()  # first: the docks are sized around it
             if central is not None:
                 central.setVisible(WORKSPACES[key].graph)

@@ -1,14 +1,17 @@
 """RecipeAssistant: the Train panel's helpers before a run — the auto recipe with its reason, the
 learning-rate finder (curve in the Training Monitor, suggestion applied to the form), the preview
-of augmented samples and the measured time per epoch. Engine work runs on workers; this only binds widgets to engine calls.
+of augmented samples and the measured time per epoch (timed in a child process). Engine work runs on workers; this only binds
+widgets to engine calls.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...engine import train as T
+from ...engine.training.remote import ESTIMATE
 from ...errors import StudioError, one_line
 from ..shared.error_details import report_unexpected
+from ..shared.process_worker import ProcessWorker
 from ..shared.workers import Worker
 from .augment_view import AugmentPreview
 from .dataset_view import DatasetView
@@ -17,6 +20,7 @@ from .plots import clock_text
 from .recipe import RecipeForm
 
 PREVIEW_SAMPLES = 8
+ESTIMATE_WARM = ("inception_studio.engine.training.probe",)  # what the estimate's process imports first
 
 
 class RecipeAssistant(QObject):
@@ -34,6 +38,11 @@ class RecipeAssistant(QObject):
         self._spec, self._initial, self._running = spec, initial_weights, running
         self._estimator: Worker | None = None
         self._estimate_again = False
+        # (what was measured, its text): the same spec, recipe and data again (a run ended, say) show it
+        # again instead of timing training steps in the window's process once more
+        self._estimated: tuple[tuple, str] | None = None
+        self._measuring: tuple | None = None
+        self._run_inputs: tuple | None = None  # the settings of the run in progress
         self._estimate_timer = QTimer(self, singleShot=True, interval=600)
         self._estimate_timer.timeout.connect(self._estimate)
         self.finder: Worker | None = None
@@ -157,17 +166,51 @@ class RecipeAssistant(QObject):
         if self._estimator is not None and self._estimator.is_running():
             self._estimate_again = True
             return
+        what = self.inputs()
+        if self._estimated is not None and self._estimated[0] == what:
+            self.form.estimate.setText(self._estimated[1])
+            return
         self.form.estimate.setText("estimating the time per epoch…")
-        self._estimator = Worker(T.estimate_epoch, self._spec(), self.form.config(), len(data.train),
-                                 len(data.classes))
+        self._measuring = what
+        # timed in a child process of its own: in a thread here its steps held the interpreter the window needs
+        self._estimator = ProcessWorker(ESTIMATE, *what, what="time estimate", warm=ESTIMATE_WARM, standby=False)
         self._estimator.finished.connect(self._on_estimate)
         self._estimator.failed.connect(self._estimate_failed)
         self._estimator.start()
+
+    def inputs(self) -> tuple:
+        """What an estimate is of: the spec, the recipe and the data's sizes now."""
+        data = self.data_view.data
+        return self._spec(), self.form.config(), len(data.train), len(data.classes)
+
+    def run_ended(self, last_step: T.StepEvent | None) -> None:
+        """A run ended: its rate is the estimate of its settings from now on (better than two timed steps, and
+        nothing is measured again in the window's process), then the estimate of the settings now is shown."""
+        inputs, self._run_inputs = self._run_inputs, None
+        if inputs is not None and last_step is not None and last_step.images_per_s > 0:
+            train_count, batch = inputs[2], inputs[1].batch_size
+            steps, per_step = max(1, train_count // batch), batch / last_step.images_per_s
+            self._estimated = (inputs, f"≈ {clock_text(per_step * steps)} per epoch: {steps} step(s) × "
+                                       f"{per_step:.2f} s (the last run's rate, with data loading)")
+        self.schedule_estimate()
+
+    def run_started(self, own_settings: bool = True) -> None:
+        """A run starts: no estimate now (a running one is cancelled at its next step; it would take a core
+        from the run and the interpreter from the window). The run shows its own rate; with ``own_settings``
+        (not a resumed run's) that rate is kept for the settings now (run_ended)."""
+        self._run_inputs = self.inputs() if own_settings else None
+        self._estimate_timer.stop()
+        self._estimate_again = False
+        if self._estimator is not None and self._estimator.is_running():
+            self._estimator.cancel()
+        self.form.estimate.setText("")
 
     def _estimate_failed(self, message: str) -> None:
         self._on_estimate(None, message)
 
     def _on_estimate(self, result, message: str = "") -> None:
+        if getattr(self.sender(), "cancelled", False):  # a run started meanwhile
+            return
         if self._estimate_again:
             self._estimate_again = False
             self._estimate()
@@ -176,8 +219,11 @@ class RecipeAssistant(QObject):
             self.form.estimate.setText(f"<span style='color:#D55E00'>{message}</span>" if message else "")
             return
         per_epoch, steps, per_step = result
-        self.form.estimate.setText(f"≈ {clock_text(per_epoch)} per epoch: {steps} step(s) × {per_step:.2f} s "
-                                   "(measured, without data loading)")
+        text = (f"≈ {clock_text(per_epoch)} per epoch: {steps} step(s) × {per_step:.2f} s "
+                "(measured, without data loading)")
+        self.form.estimate.setText(text)
+        if self._measuring is not None:
+            self._estimated = (self._measuring, text)
 
     def shutdown(self) -> None:
         """No new work from here on (the panel is closing)."""
@@ -185,6 +231,6 @@ class RecipeAssistant(QObject):
         self._preview_timer.stop()
         self._estimate_timer.stop()
 
-    def busy(self) -> list[Worker]:
+    def busy(self) -> list[Worker | ProcessWorker]:
         """Workers that may still run (to wait for at exit)."""
         return [w for w in (self.finder, self._previewer, self._estimator) if w is not None]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication, QLabel
 
+from ..shared.frames import next_frame
 from .panel import FEATURE_EVERY, TrainingPanel
 from .plots import TrainingMonitor
 
@@ -37,10 +38,12 @@ def install(window) -> TrainingPanel:
     panel.statusText.connect(show_status)
     panel.runFinished.connect(lambda _d: status.hide())
     show_train = lambda *_a: window.workspaces.switch("train")  # noqa: E731
-    panel.runStarted.connect(show_train)
+    # A run started from another workspace: the switch (a layout and a paint of the whole window) comes a frame
+    # after the start's own work, so that neither waits for the other.
+    panel.runStarted.connect(lambda: next_frame(window, show_train))
     panel.data_view.dataChanged.connect(show_train)
     add = window.action_registry.add
-    add("startTrainingAction", "&Start Training", lambda: (show_train(), panel.start()), shortcut="Ctrl+Shift+T",
+    add("startTrainingAction", "&Start Training", lambda: panel.start() or show_train(), shortcut="Ctrl+Shift+T",
         menu="train")
     add("pauseTrainingAction", "&Pause / Resume", lambda: panel.pause_button.toggle() if panel.running() else None,
         menu="train")

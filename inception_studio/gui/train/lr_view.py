@@ -8,6 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ..shared.plot_grid import light_grid
+
 BLUE, ORANGE = "#0072B2", "#D55E00"
 
 
@@ -25,7 +27,7 @@ class LRFinderView(QWidget):
         self.plot.setLogMode(x=True, y=False)
         self.plot.setLabel("bottom", "learning rate")
         self.plot.setLabel("left", "loss (smoothed)")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        light_grid(self.plot)
         self.curve = self.plot.plot(pen=pg.mkPen(BLUE, width=2))
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(ORANGE, width=2))
         self.marker.setVisible(False)

@@ -9,7 +9,6 @@ classifies dropped images). GUI thread: drawing only.
 """
 from __future__ import annotations
 
-import gc
 import time
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from ..shared.document import SpecDocument
 from .plots import TrainingMonitor, clock_text
 from .recipe import RecipeForm
 from ..shared.process_worker import ProcessWorker
-from ..shared.workers import Worker
+from ..shared.workers import Worker, freeze_long_lived_objects
 from .run_process import TrainingProcess
 
 FEATURE_EVERY = 10  # steps between live feature maps
@@ -131,7 +130,7 @@ class TrainingPanel(QWidget):
         self._sync_init()
 
     def _on_data(self, data) -> None:
-        if data is not None:
+        if data is not None and not self.running():
             ProcessWorker.prewarm()  # a training process with torch loaded, so that Train starts at once
 
     def _sync_init(self) -> None:
@@ -201,6 +200,7 @@ class TrainingPanel(QWidget):
         current = self.document.model.model if self.document.model is not None else None
         spec = resume.spec if resume is not None else self.document.spec
         self.error.hide()
+        self.assistant.run_started(own_settings=resume is None)
         self.worker = None
         self._on_selection(self.document.selection, now=True)
         self.done, self.events, self._last_step = None, [], None
@@ -218,10 +218,7 @@ class TrainingPanel(QWidget):
         self.worker.failed.connect(self._on_failed)
         self.worker.finished.connect(lambda _r: self._on_finished())
         self._active = True
-        # The app holds ~400k long-lived Python objects (Qt wrappers, plots, torch); a full GC pass
-        # over them takes ~180 ms with the GIL held, which would stall the event loop mid-run.
-        # Frozen, they are skipped from then on (the app also freezes at start-up); new objects are scanned.
-        gc.freeze()
+        freeze_long_lived_objects()  # what the session made so far: no full GC pass over it mid-run
         self.worker.start()
         self._sync_buttons()
         self.runStarted.emit()
@@ -387,6 +384,6 @@ class TrainingPanel(QWidget):
             self.progress.setValue(self._last_step.step)
         self.monitor.redraw_all()
         self._sync_buttons()
-        self.assistant.schedule_estimate()
+        self.assistant.run_ended(self._last_step)
         self.pause_button.setChecked(False)
         self.runFinished.emit(self.done)
