@@ -61,7 +61,7 @@ class FileSession(QObject):
         self.timer.setInterval(AUTOSAVE_MS)
         self.timer.timeout.connect(self._autosave_later)
         self.timer.start()
-        self._written: tuple[Path, str] | None = None  # (file, text) of the last autosave
+        self._written: tuple | None = None  # (file, spec, its path) of the last autosave
         self._writer: threading.Thread | None = None
         self._autosaveFailed.connect(self.message)
         document.dirtyChanged.connect(self._on_dirty)
@@ -217,23 +217,25 @@ class FileSession(QObject):
         except OSError as exc:
             self.message.emit(f"autosave failed: {exc.strerror or exc}")
             return False
-        self._written = (self.store.current, text)
+        self._written = (self.store.current, self.document.spec, self.document.path)
         return True
 
     def _autosave_later(self) -> None:
-        """The timer's autosave: only what changed since the last one, written on a thread of its own."""
+        """The timer's autosave: only what changed since the last one (a spec is a new object after each change:
+        no serialising to find out, ~6 ms for Inception-ResNet-v2), written on a thread of its own."""
         if not self.document.dirty or (self._writer is not None and self._writer.is_alive()):
             return
-        written = (self.store.current, self._autosave_text())
-        if written == self._written:
+        what = (self.store.current, self.document.spec, self.document.path)
+        if self._written is not None and all(a is b or a == b for a, b in zip(what, self._written)):
             return
+        path, text = self.store.current, self._autosave_text()
 
         def write() -> None:
             try:
-                self.store.write(written[1], written[0])
+                self.store.write(text, path)
             except OSError as exc:
                 self._autosaveFailed.emit(f"autosave failed: {exc.strerror or exc}")
-        self._written = written
+        self._written = what
         self._writer = threading.Thread(target=write, name="autosave", daemon=True)
         self._writer.start()
 
