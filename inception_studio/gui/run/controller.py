@@ -23,7 +23,7 @@ from .feature_maps import FeatureMapPanel
 from .model_files import ModelFilesMixin
 from .drop_zone import ask_images, local_paths, qimage_to_pil
 from .predictions import RunPanel
-from ..shared.frames import FRAME_MS, next_frame
+from ..shared.frames import next_frame
 from ..shared.settings import set_value, value
 from ..shared.workers import ENGINE_LANE, Worker
 
@@ -116,7 +116,7 @@ class InferenceController(ModelFilesMixin, QObject):
         worker.finished.connect(handle(finished))
         worker.failed.connect(handle(failed or (lambda m: self._say(m, error=True))))
         if frames:
-            QTimer.singleShot(frames * FRAME_MS, self, lambda: worker.start(lane=ENGINE_LANE))
+            next_frame(self, lambda: worker.start(lane=ENGINE_LANE), frames)
         else:
             worker.start(lane=ENGINE_LANE)
         return worker

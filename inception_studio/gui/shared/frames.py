@@ -9,10 +9,10 @@ from PySide6.QtCore import QObject, QTimer
 FRAME_MS = 20  # a little more than a 60 Hz frame: Qt paints the handler's changes first (a later timer event)
 
 
-def next_frame(context: QObject, fn: Callable[[], object]) -> None:
-    """Call ``fn`` a frame from now, on the GUI thread; not at all if ``context`` is deleted by then."""
+def next_frame(context: QObject, fn: Callable[[], object], frames: int = 1) -> None:
+    """Call ``fn`` ``frames`` frames from now, on the GUI thread; not at all if ``context`` is deleted by then."""
     timer = QTimer(context)  # (not QTimer.singleShot: a callable context is taken for the function there)
     timer.setSingleShot(True)
     timer.timeout.connect(fn)
     timer.timeout.connect(timer.deleteLater)
-    timer.start(FRAME_MS)
+    timer.start(frames * FRAME_MS)

@@ -4,9 +4,10 @@ prompt, and the autosave that lets the next start restore unsaved work after a c
 Autosave writes ``{"path": <file it came from>, "spec": <spec JSON>}`` every few seconds while there
 are unsaved changes that it has not written yet, to a file of this instance and document
 (gui/shared/autosave.py), and removes it once the work is saved (or undone back to the saved state). The
-timer's writes (each with an fsync: 5-40 ms) go on a thread of their own, never the GUI thread's. Only the autosaves of instances that are
-gone are offered back. Spec files are read through core.spec_json (regular files of bounded size,
-every field checked). Under CI / INCEPTION_STUDIO_NO_DIALOGS nothing here opens a modal dialog.
+timer's writes (each with an fsync: 5-40 ms) go on a thread of their own, never the GUI thread's. Only
+the autosaves of instances that are gone are offered back. Spec files are read through core.spec_json
+(regular files of bounded size, every field checked). Under CI / INCEPTION_STUDIO_NO_DIALOGS nothing here
+opens a modal dialog.
 """
 from __future__ import annotations
 
@@ -228,7 +229,7 @@ class FileSession(QObject):
         what = (self.store.current, self.document.spec, self.document.path)
         if self._written is not None and all(a is b or a == b for a, b in zip(what, self._written)):
             return
-        path, text = self.store.current, self._autosave_text()
+        path, text = what[0], self._autosave_text()
 
         def write() -> None:
             try:

@@ -1,7 +1,7 @@
 """RecipeAssistant: the Train panel's helpers before a run — the auto recipe with its reason, the
 learning-rate finder (curve in the Training Monitor, suggestion applied to the form), the preview
-of augmented samples and the measured time per epoch (timed in a child process). Engine work runs on workers; this only binds
-widgets to engine calls.
+of augmented samples and the measured time per epoch (timed in a child process). Engine work runs on
+workers; this only binds widgets to engine calls.
 """
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ PREVIEW_SAMPLES = 8
 ESTIMATE_WARM = ("inception_studio.engine.training.probe",)  # what the estimate's process imports first
 
 
+def _estimate_text(steps: int, per_step: float, how: str) -> str:
+    return f"≈ {clock_text(per_step * steps)} per epoch: {steps} step(s) × {per_step:.2f} s ({how})"
+
+
 class RecipeAssistant(QObject):
     """Auto recipe, lr finder and augmentation preview for one Train panel (see the module docstring)."""
 
@@ -39,7 +43,7 @@ class RecipeAssistant(QObject):
         self._estimator: Worker | None = None
         self._estimate_again = False
         # (what was measured, its text): the same spec, recipe and data again (a run ended, say) show it
-        # again instead of timing training steps in the window's process once more
+        # again instead of starting a process to time training steps once more
         self._estimated: tuple[tuple, str] | None = None
         self._measuring: tuple | None = None
         self._run_inputs: tuple | None = None  # the settings of the run in progress
@@ -190,8 +194,7 @@ class RecipeAssistant(QObject):
         if inputs is not None and last_step is not None and last_step.images_per_s > 0:
             train_count, batch = inputs[2], inputs[1].batch_size
             steps, per_step = max(1, train_count // batch), batch / last_step.images_per_s
-            self._estimated = (inputs, f"≈ {clock_text(per_step * steps)} per epoch: {steps} step(s) × "
-                                       f"{per_step:.2f} s (the last run's rate, with data loading)")
+            self._estimated = (inputs, _estimate_text(steps, per_step, "the last run's rate, with data loading"))
         self.schedule_estimate()
 
     def run_started(self, own_settings: bool = True) -> None:
@@ -218,9 +221,8 @@ class RecipeAssistant(QObject):
         if result is None:
             self.form.estimate.setText(f"<span style='color:#D55E00'>{message}</span>" if message else "")
             return
-        per_epoch, steps, per_step = result
-        text = (f"≈ {clock_text(per_epoch)} per epoch: {steps} step(s) × {per_step:.2f} s "
-                "(measured, without data loading)")
+        _per_epoch, steps, per_step = result
+        text = _estimate_text(steps, per_step, "measured, without data loading")
         self.form.estimate.setText(text)
         if self._measuring is not None:
             self._estimated = (self._measuring, text)

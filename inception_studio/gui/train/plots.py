@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.metrics import Smoother
-from ..shared.frames import FRAME_MS
+from ..shared.frames import next_frame
 from ..shared.labels import message_label
 from ..shared.plot_grid import light_grid
 from .confusion import ConfusionTable
@@ -268,7 +268,7 @@ class TrainingMonitor(QWidget):
         each), and three at once held the event loop for 35-50 ms."""
         self._length = (max(1, total_steps), max(1, epochs))
         for i, plot in enumerate((self.loss_plot, self.lr_plot, self.accuracy_plot)):
-            QTimer.singleShot(2 * FRAME_MS * i, plot, partial(self._apply_length, plot))
+            next_frame(plot, partial(self._apply_length, plot), frames=2 * i)
 
     def _apply_length(self, plot: pg.PlotWidget) -> None:
         steps, epochs = self._length
