@@ -192,6 +192,22 @@ def test_the_panel_remembers_its_data_and_settings_after_a_restart(qtbot, make_t
     assert cfg.lr == pytest.approx(0.0123)
 
 
+def test_a_restart_keeps_the_workspace_while_the_remembered_data_loads(qtbot, make_window, demo):
+    from inception_studio.gui.shared import settings as st
+    from inception_studio.gui.train.remember import remember
+
+    remember(str(demo), T.TrainConfig(recipe="auto", epochs=3))  # the last session trained on it...
+    st.set_value("workspace/current", "classify")  # ...and ended in Classify
+    win = make_window("googlenet", dialogs=False)
+    panel = install(win)
+    qtbot.waitUntil(lambda: panel.data_view.data is not None and not panel.data_view.busy(), timeout=20000)
+    qtbot.wait(100)
+    assert win.workspaces.current == "classify" and panel.data_view.from_memory
+    panel.data_view.load(str(demo))  # data the user chooses opens Train
+    qtbot.waitUntil(lambda: win.workspaces.current == "train", timeout=20000)
+    panel.shutdown()
+
+
 def test_a_remembered_folder_that_is_gone_is_left_out_quietly(qtbot, make_train_panel, tmp_path):
     from inception_studio.gui.train.remember import remember, restore
     from inception_studio.engine import train as T

@@ -80,6 +80,7 @@ class DatasetView(QWidget):
         super().__init__(parent)
         self.dialogs = dialogs
         self.data: TrainData | None = None
+        self.from_memory = False  # the data shown is the last session's, loaded at start-up (not chosen now)
         self.profile: DataProfile | None = None
         self.thumbs: dict[str, list[np.ndarray]] = {}
         self._worker: Worker | None = None
@@ -155,11 +156,13 @@ class DatasetView(QWidget):
             self._fail(f"{Path(paths[0]).name}: drop a folder whose subfolders are the classes")
         event.acceptProposedAction()
 
-    def load(self, source: str) -> None:
-        """Scan ``source`` ("demo" or a folder) on a worker; the summary follows when it is done."""
+    def load(self, source: str, from_memory: bool = False) -> None:
+        """Scan ``source`` ("demo" or a folder) on a worker; the summary follows when it is done.
+        ``from_memory``: the last session's data, read back at start-up (see ``from_memory``)."""
         source = source.strip()
         if not source:
             return
+        self.from_memory = from_memory
         self.path.setText(source)
         if self._worker is not None and self._worker.is_running():
             self._again = source  # scan the latest choice once the current scan ends

@@ -41,7 +41,8 @@ def install(window) -> TrainingPanel:
     # A run started from another workspace: the switch (a layout and a paint of the whole window) comes a frame
     # after the start's own work, so that neither waits for the other.
     panel.runStarted.connect(lambda: next_frame(window, show_train))
-    panel.data_view.dataChanged.connect(show_train)
+    # data the user chose opens Train; the last session's, read back at start-up, leaves the workspace they had
+    panel.data_view.dataChanged.connect(lambda _d: None if panel.data_view.from_memory else show_train())
     add = window.action_registry.add
     add("startTrainingAction", "&Start Training", lambda: panel.start() or show_train(), shortcut="Ctrl+Shift+T",
         menu="train")

@@ -40,6 +40,6 @@ def restore(form, data_view) -> WhenShown | None:
     source = value(DATA_KEY)
     if not isinstance(source, str) or not (source == "demo" or Path(source).is_dir()):
         return None
-    load = WhenShown(data_view, lambda: data_view.load(source) if data_view.data is None else None)
+    load = WhenShown(data_view, lambda: data_view.load(source, from_memory=True) if data_view.data is None else None)
     load()
     return load
