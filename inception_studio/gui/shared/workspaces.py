@@ -91,6 +91,9 @@ def _paint_when_settled(window: QMainWindow) -> None:
     settle_before_paint()
     window.setUpdatesEnabled(True)
     settle_before_paint()  # re-enabling lays the main window out once more: its repaints join the one pending
+    # Painted here, not left to the update re-enabling asked for: on X11 a paint request that came while updates
+    # were off is dropped and the window then waited on it for good (seen in Xvfb: no repaint after a switch).
+    window.repaint()
 
 
 def _state_key(workspace: str) -> str:
