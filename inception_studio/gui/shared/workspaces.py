@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, Qt, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from . import settings as st
@@ -64,36 +64,6 @@ WORKSPACES: dict[str, Workspace] = {w.key: w for w in (
                Column(R, (("trainingMonitor",),), (1,), 0.64)), "trainingMonitor"),
 )}
 assert tuple(WORKSPACES) == WORKSPACE_KEYS
-
-
-LAYOUT_PASSES = 3  # main window, then the docks' contents, then what those resized
-
-
-def settle_before_paint() -> None:
-    """Do now, while the window's updates are still off, what Qt would otherwise do after a switch's first
-    paint, each followed by a paint of its own (two or three full-window paints per switch, measured):
-
-    - the layouts of the docks just shown (the main window's, then their contents');
-    - QMainWindow's dock geometry animations: restoreState starts one per dock and tab bar even with
-      AnimatedDocks off (zero-length); each repaints part of the window when it is deleted;
-    - the repaint each widget asks for when it is shown (UpdateLater): covered by the one full update that
-      re-enabling updates makes.
-    """
-    app = QCoreApplication
-    for _ in range(LAYOUT_PASSES):  # an animation's end asks for a layout, and a layout starts animations
-        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        app.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    app.sendPostedEvents(None, QEvent.Type.UpdateLater)
-
-
-def _paint_when_settled(window: QMainWindow) -> None:
-    settle_before_paint()
-    window.setUpdatesEnabled(True)
-    settle_before_paint()  # re-enabling lays the main window out once more: its repaints join the one pending
-    # Painted here, not left to the update re-enabling asked for: on X11 a paint request that came while updates
-    # were off is dropped and the window then waited on it for good (seen in Xvfb: no repaint after a switch).
-    window.repaint()
 
 
 def _state_key(workspace: str) -> str:
@@ -187,9 +157,7 @@ class WorkspaceManager(QObject):
                         self._place(key, p.key)
             self._hide_others(key)
         finally:
-            # Painting resumes on the event loop's next turn: the layouts, animations and repaint requests the
-            # switch set off run first (with nothing painted) and then the window is painted once.
-            QTimer.singleShot(0, ws, lambda: _paint_when_settled(ws))
+            ws.setUpdatesEnabled(True)
 
     def missing(self, key: str) -> list[str]:
         """The panels workspace ``key``'s design names that are not registered yet."""
