@@ -20,8 +20,12 @@ import sys, threading, time
 def _watch():
     for _ in range(1200):
         time.sleep(0.05)
-        qw = sys.modules.get("PySide6.QtWidgets")
-        app = qw.QApplication.instance() if qw else None
+        # Only once the app's window module is in: PySide's classes are set up on first use, and this thread
+        # touching one while the main thread set up another deadlocked (seen once, in run.sh's platform check).
+        if "inception_studio.gui.main_window" not in sys.modules:
+            continue
+        qw = sys.modules["PySide6.QtWidgets"]
+        app = qw.QApplication.instance()
         if app is None or not app.property("probe_armed") is None:
             continue
         from PySide6.QtCore import QTimer
