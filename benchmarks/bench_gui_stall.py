@@ -17,6 +17,13 @@ A QTimer firing every 10 ms records the gap between its ticks: how long the even
 Each job prints its longest gap, p99, median and the number of gaps over 33 ms (two frames); the peer is
 the idle window, recorded first. Target: longest gap < 33 ms in every job (goal 16 ms).
 
+On Linux a job with gaps over 33 ms also prints where their time went, from the kernel's accounting of the
+GUI thread (/proc/thread-self/schedstat, read at every tick): computing (the app's own work on that thread),
+waiting for a core (runnable while other tasks had both cores), and the rest, asleep or blocked (the GIL, a
+lock, the timer's own wait, or a virtual machine's core taken away by its host: "host steal", from
+/proc/stat, for the whole machine, in 10 ms ticks). On a shared virtual machine the host can stop every core
+for 50-100 ms at a time; those gaps show computing near 0 and steal near the gap.
+
 ``--diagnose FILE`` writes every thread's stack to FILE each time the event loop is held longer than
 ``--diagnose-ms`` (40 ms; faulthandler, no GIL needed), to see what held it. faulthandler reads the other
 threads' stacks while they run, which on rare occasions crashes the process (a segmentation fault): the
@@ -53,6 +60,7 @@ class GapRecorder:
 
     def __init__(self, interval_ms: int = 10, diagnose=None, diagnose_ms: float = 40.0):
         self.gaps: list[float] = []
+        self.held: list[tuple[float, float, float, float]] = []  # per gap > 33 ms: see _sched
         self._diagnose_ms = diagnose_ms
         self.at: list[float] = []  # when each gap ended (ms since start)
         self._clock = QElapsedTimer()
@@ -64,9 +72,10 @@ class GapRecorder:
 
     def start(self) -> None:
         """Start recording (forgets earlier gaps)."""
-        self.gaps, self.at = [], []
+        self.gaps, self.at, self.held = [], [], []
         self._clock.start()
         self._last = self._clock.nsecsElapsed() / 1e6
+        self._sched_last = _sched()
         self.timer.start()
         self._arm()
 
@@ -87,6 +96,11 @@ class GapRecorder:
 
     def _tick(self) -> None:
         now = self._clock.nsecsElapsed() / 1e6
+        sched = _sched()
+        if now - self._last > FRAMES2 and sched and self._sched_last:
+            on_cpu, queued, steal = (b - a for a, b in zip(self._sched_last, sched))
+            self.held.append((now - self._last, on_cpu, queued, steal))
+        self._sched_last = sched
         self.gaps.append(now - self._last)
         self.at.append(now)
         if self._diagnose is not None and now - self._last > self._diagnose_ms:
@@ -94,6 +108,36 @@ class GapRecorder:
             self._diagnose.flush()
         self._last = now
         self._arm()
+
+
+_TICK_MS = 1000.0 / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
+
+
+def _sched() -> tuple[float, float, float] | None:
+    """The GUI thread's time on a core and waiting for one, and the machine's stolen time (all ms, Linux
+    /proc; None elsewhere). Read at each tick, so each long gap splits into: computing, waiting for a core
+    (another runnable thread or process had it), and the rest (blocked: on a lock, the GIL, I/O)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            run_ns, wait_ns, _n = f.read().split()
+        with open("/proc/stat") as f:
+            steal = int(f.readline().split()[8])
+    except (OSError, ValueError, IndexError):
+        return None
+    return int(run_ns) / 1e6, int(wait_ns) / 1e6, steal * _TICK_MS
+
+
+def held_by(rec: GapRecorder) -> str:
+    """Where the gaps over 33 ms went (sums over them): the GUI thread computing, waiting for a core,
+    blocked; and the time the hypervisor stole from the machine's cores meanwhile."""
+    if not rec.held:
+        return ""
+    gap, cpu, queued, steal = (sum(x) for x in zip(*rec.held))
+    worst = max(rec.held)
+    return (f"   gaps > 33 ms: {gap:.0f} ms in all: GUI thread computing {cpu:.0f} ms, waiting for a core "
+            f"{queued:.0f} ms, asleep or blocked {max(0.0, gap - cpu - queued):.0f} ms; host steal {steal:.0f} ms "
+            f"(longest {worst[0]:.0f} ms: computing {worst[1]:.0f}, waiting {worst[2]:.0f}, steal {worst[3]:.0f}); "
+            f"most computing in one gap {max(h[1] for h in rec.held):.0f} ms")
 
 
 def spin(ms: int) -> None:
@@ -362,9 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         gaps = bench.rec.stop()
         took = getattr(bench, "took", None) if job.startswith("train") else time.perf_counter() - t0
         lines.append(describe(job, gaps, took) + f"   [{what}]")
-        if job.startswith("train"):
-            lines.append(bench.phases)
-        print("\n".join(lines[-2:] if job.startswith("train") else lines[-1:]), flush=True)
+        extra = ([bench.phases] if job.startswith("train") else []) + [x for x in [held_by(bench.rec)] if x]
+        lines += extra
+        print("\n".join(lines[-1 - len(extra):]), flush=True)
         spin(500)
     print(f"\n{args.variant}, offscreen window 1280x800 with every panel; target: longest gap < 33 ms "
           "(goal 16 ms) in every job")

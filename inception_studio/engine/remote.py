@@ -24,7 +24,8 @@ child -> parent
 When the parent's end closes (the GUI process died), the child stops its job the graceful way and exits.
 A child that exits without ``done`` or ``error`` crashed or was killed: :func:`exit_message` says so in
 one line. Objects that cross must pickle; a job whose result holds a model sends its weights instead
-(``engine.training.remote``). The child runs at a lower CPU priority (``nice``), so the GUI wins the cores.
+(``engine.training.remote``). The child is background work for the OS scheduler
+(:func:`lower_process_priority`), so the GUI wins the cores.
 """
 from __future__ import annotations
 
@@ -47,8 +48,14 @@ from typing import Any
 
 from ..errors import one_line
 
-NICE = 5  # background work's niceness (this child; the GUI's worker threads): the GUI thread wins a contended core
+NICE = 5  # background work's niceness (the GUI's worker threads; the child where SCHED_IDLE is not): the GUI wins
 _WARM = ("inception_studio.engine.train",)  # what a standby child imports before it is given a job
+# The child's own process group, in the app's session: Stop/kill reach its data-loader processes too, and a
+# Ctrl+C in the terminal that started the app reaches only the app, which ends the child the graceful way.
+# Not a session of its own: Linux shares the CPU fairly between sessions (autogroups) before it looks at
+# priorities, so a child in its own session had as much of a contended core as the whole window, whatever its
+# priority. (Python 3.10 has no process_group: there it still gets a session.)
+_OWN_GROUP = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
 
 
 # ---------------------------------------------------------------------------------------------- the child
@@ -124,13 +131,26 @@ def _drain(conn: Connection, gen, control: _Control) -> Any:
         return stop.value
 
 
+def lower_process_priority(pid: int = 0) -> None:
+    """Make process ``pid`` (0: the calling one) background work for the OS scheduler; the threads and processes
+    it starts later inherit it. On Linux that is SCHED_IDLE: it runs on a core no other task of the app wants,
+    and the GUI thread gets a core back the moment it wakes (at ``nice`` 5 it still waited up to 40 ms for one
+    while a run started). Elsewhere, ``nice`` NICE."""
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, max(NICE, os.getpriority(os.PRIO_PROCESS, pid)))
+    except (AttributeError, OSError):
+        pass
+
+
 def child_main(argv: list[str]) -> int:
     """The child's entry point: ``FD [WARM_MODULE ...]``; imports, says ready, runs one job, exits."""
     conn = Connection(int(argv[0]))
-    try:
-        os.nice(int(os.environ.get("INCEPTION_STUDIO_CHILD_NICE", NICE)))
-    except (OSError, ValueError):
-        pass
+    lower_process_priority()
     if os.environ.get("INCEPTION_STUDIO_CHILD_LOG"):
         from .. import logs
         logs.setup()
@@ -190,11 +210,10 @@ class ChildProcess:
         if current_file() is not None:
             env["INCEPTION_STUDIO_CHILD_LOG"] = "1"
         fd = child_sock.fileno()
-        # Its own session: Stop/kill reach its data-loader processes too, and a Ctrl+C in the terminal
-        # that started the app reaches the app, which ends the child the graceful way.
         self.proc = subprocess.Popen([sys.executable, "-m", "inception_studio.engine.remote", str(fd), *warm],
                                      pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._stderr, env=env, start_new_session=True, close_fds=True)
+                                     stderr=self._stderr, env=env, close_fds=True, **_OWN_GROUP)
+        lower_process_priority(self.proc.pid)  # its interpreter's start-up too (the child repeats it, surely)
         child_sock.close()
         parent_sock.setblocking(True)
         self.sock = parent_sock

@@ -35,3 +35,10 @@ def qt_modules() -> list[str]:
     import sys
 
     return sorted(m for m in sys.modules if m.startswith(("PySide6", "shiboken6", "PyQt")))
+
+
+def scheduling() -> dict:
+    """How the OS schedules this process: policy (Linux), niceness, session and process group."""
+    return {"policy": os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else None,
+            "nice": os.getpriority(os.PRIO_PROCESS, 0), "sid": os.getsid(0), "pgid": os.getpgid(0),
+            "pid": os.getpid()}

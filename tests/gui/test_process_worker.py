@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import pytest
 
@@ -45,6 +46,18 @@ def test_the_child_never_imports_qt(qtbot):
     _w, got = start(qtbot, "qt_modules")
     qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
     assert got["finished"] == [[]]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE and autogroups are Linux's")
+def test_the_child_is_background_work_in_the_apps_session_so_the_gui_thread_wins_a_core(qtbot):
+    # Linux shares the CPU between sessions first: a child in a session of its own had as much of a contended
+    # core as the whole window, whatever its priority (the window waited 30-80 ms for a core as a run started).
+    w, got = start(qtbot, "scheduling")
+    qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
+    child = got["finished"][0]
+    assert child["policy"] == os.SCHED_IDLE and os.sched_getscheduler(0) == os.SCHED_OTHER  # the GUI's is untouched
+    assert child["sid"] == os.getsid(0)
+    assert child["pgid"] == child["pid"] != os.getpgid(0)  # its own group: Stop reaches its loaders, Ctrl+C only us
 
 
 def test_a_live_value_reaches_the_running_job(qtbot):
