@@ -137,27 +137,26 @@ class WorkspaceManager(QObject):
 
     # ---- layout ----------------------------------------------------------------------------
     def _show(self, key: str) -> None:
+        # Nothing is painted while this runs (paints wait for the event loop), so the window's updates are
+        # left on: turning them off and on again made Qt repaint the whole window (menu, tool and status bars
+        # too) and walk every widget twice; a switch took ~7 ms more of the GUI thread (measured).
         ws = self._window
-        ws.setUpdatesEnabled(False)
-        try:
-            # The docks it leaves are hidden first: the saved layout then only records their new sizes (sent
-            # when they are shown again) instead of laying their contents out for nothing, twice per switch.
-            self._hide_others(key)
-            central = ws.centralWidget()  # first: the docks are sized around it
-            if central is not None:
-                central.setVisible(WORKSPACES[key].graph)
-            state = self.saved_state(key)
-            if self.missing(key):  # its panels still loading (torch): a stand-in layout, the real one when all came
-                self.apply_designed(key)
-            elif state is None or not ws.restoreState(state, STATE_VERSION):
-                self.apply_designed(key)
-            else:
-                for p in self._panels.in_workspace(key):
-                    if p.dock.isHidden():  # not in the saved layout (added since): where the design puts it
-                        self._place(key, p.key)
-            self._hide_others(key)
-        finally:
-            ws.setUpdatesEnabled(True)
+        # The docks it leaves are hidden first: the saved layout then only records their new sizes (sent when
+        # they are shown again) instead of laying their contents out for nothing, twice per switch.
+        self._hide_others(key)
+        central = ws.centralWidget()  # first: the docks are sized around it
+        if central is not None:
+            central.setVisible(WORKSPACES[key].graph)
+        state = self.saved_state(key)
+        if self.missing(key):  # its panels still loading (torch): a stand-in layout, the real one when all came
+            self.apply_designed(key)
+        elif state is None or not ws.restoreState(state, STATE_VERSION):
+            self.apply_designed(key)
+        else:
+            for p in self._panels.in_workspace(key):
+                if p.dock.isHidden():  # not in the saved layout (added since): where the design puts it
+                    self._place(key, p.key)
+        self._hide_others(key)
 
     def missing(self, key: str) -> list[str]:
         """The panels workspace ``key``'s design names that are not registered yet."""
