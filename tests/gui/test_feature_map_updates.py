@@ -10,8 +10,8 @@ from inception_studio.gui.run.feature_maps import FeatureMapPanel
 
 
 def shown(panel: FeatureMapPanel) -> list[np.ndarray]:
-    """The activations the visible tiles show."""
-    return [t.map for t in panel._tiles if t.isVisible()]
+    """The images in the visible tiles."""
+    return [t.image for t in panel._tiles if t.isVisible()]
 
 
 def test_a_new_node_of_the_same_size_reuses_the_grid_and_shows_its_own_maps(qtbot):
@@ -40,7 +40,7 @@ def test_branches_with_the_same_names_are_redrawn_in_place(qtbot):
     items = list(panel._branch_items)
     panel.show_branches("3b", second)
     assert panel._branch_items == items and "3b" in panel.branch_note.text()
-    assert [float(it.map[0, 0]) for it in items] == [10, 11, 12, 13] and items[0].image.shape[:2] == (6, 6)
+    assert [float(it.image[0, 0]) for it in items] == [10, 11, 12, 13] and items[0].image.shape == (6, 6)
     panel.show_branches("stem", [])
     assert panel._branch_items == [] and panel.branch_note.text() == "stem"
     panel.show_branches("5b", [("a", np.zeros((2, 2), np.float32))])
@@ -69,38 +69,3 @@ def test_branch_names_never_overlap_whatever_the_panel_shape(qtbot, size):
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             assert not a.intersects(b), (size, a, b)
-
-
-def test_each_tile_shows_its_channel_through_the_colormap_at_its_levels(qtbot):
-    """The pixels drawn are pyqtgraph's for that channel, levels and lookup table (coloured a page at a time)."""
-    import pyqtgraph as pg
-
-    from inception_studio.gui.run.feature_maps import _lut
-
-    panel = FeatureMapPanel()
-    qtbot.addWidget(panel)
-    rng = np.random.default_rng(1)
-    maps = rng.normal(size=(20, 6, 9)).astype(np.float32)
-    maps[3] = 2.5  # a flat channel
-    panel.show_maps("m", maps)
-
-    def expected(m, levels, lut):
-        return pg.functions.makeARGB(m, lut=lut, levels=levels)[0][..., 2::-1]  # BGRA -> RGB
-
-    for per_channel, cmap in ((True, "viridis"), (False, "inferno")):
-        panel.per_channel.setChecked(per_channel)
-        panel.colormap.setCurrentText(cmap)
-        lo, hi = float(maps.min()), float(maps.max())
-        for tile in panel._tiles:
-            m = maps[tile.channel]
-            levels = (float(m.min()), float(m.max())) if per_channel else (lo, hi)
-            if levels[1] == levels[0]:
-                levels = (levels[0], levels[0] + 1.0)
-            assert tile.range == pytest.approx(levels)
-            got, want = tile.image, expected(m, levels, _lut(cmap))
-            assert got.shape == m.shape + (3,) and got.dtype == np.uint8
-            assert np.array_equal(got, want)
-    panel.colormap.setCurrentText("grey")
-    tile = panel._tiles[0]
-    assert tile.image.shape == maps[0].shape and tile.image.dtype == np.uint8
-    assert tile.image.argmax() == maps[0].argmax() and tile.image.argmin() == maps[0].argmin()

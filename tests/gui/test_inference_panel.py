@@ -321,7 +321,7 @@ def test_feature_maps_for_chosen_nodes(qtbot, panels):
         engine = ctrl.predictor.feature_maps(image, [node.module])[node.module].numpy()
         tiles = [t for t in maps._tiles if t.channel >= 0]
         assert len(tiles) == min(16, node.shape[0])
-        assert np.allclose(tiles[2].map, engine[tiles[2].channel], atol=1e-5)
+        assert np.allclose(tiles[2].image, engine[tiles[2].channel], atol=1e-5)
     # an Inception block: one mean map per branch, labelled with its role
     roles = [b.role for b in doc.spec.stage("inception_4").blocks[0].branches]
     assert [label.split(" · ")[0] for label, _ in maps.branches] == [f"branch {j} ({r})" for j, r in enumerate(roles)]
@@ -330,7 +330,7 @@ def test_feature_maps_for_chosen_nodes(qtbot, panels):
     assert maps.visible_channels()[0] == 16 and maps._tiles[0].channel == 16
     maps.per_channel.setChecked(False)
     lo, hi = float(maps.maps.min()), float(maps.maps.max())
-    assert maps._tiles[0].range == pytest.approx((lo, hi))
+    assert tuple(maps._tiles[0].levels) == pytest.approx((lo, hi))
     maps.colormap.setCurrentText("inferno")
 
     class Click:

@@ -8,8 +8,7 @@ this file only draws them.
 
 Each view is one pyqtgraph ViewBox holding an image item per tile, placed side by side: a ViewBox
 costs ~15 ms of the GUI thread to make (its context menu is a small form), an image item well under
-one, so a new grid of 64 channels is drawn within a frame. The tiles' pixels are coloured for a whole
-page at once (:func:`_colour`) and handed to the items ready to draw.
+one, so a new grid of 64 channels is drawn within a frame.
 """
 from __future__ import annotations
 
@@ -62,31 +61,12 @@ def _levels(a: np.ndarray) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
-def _colour(maps: np.ndarray, lo, hi, lut: np.ndarray | None) -> np.ndarray:
-    """N x H x W maps as pixels, each from its level range (``lo``/``hi``: one per map, hi > lo) to the
-    colormap's 256 entries, as pyqtgraph draws an image with levels and a lookup table: N x H x W x 3 uint8,
-    N x H x W grey without a colormap. One numpy pass for a page of maps; pyqtgraph's own path (a float
-    image, levels, a 256-entry colour table built in Python) cost ~0.5 ms a tile, ~10 ms a 16-tile page."""
-    lo = np.asarray(lo, np.float32).reshape(-1, 1, 1)
-    hi = np.asarray(hi, np.float32).reshape(-1, 1, 1)
-    idx = np.clip((maps - lo) * (256.0 / (hi - lo)), 0, 255).astype(np.uint8)
-    return idx if lut is None else lut[idx]
-
-
-def _show_pixels(item: pg.ImageItem, pixels: np.ndarray) -> None:
-    """Put ready pixels (from :func:`_colour`) in an image item: drawn as they are, no levels, no lookup."""
-    item.setImage(pixels, autoLevels=False, levels=None, lut=None)
-
-
 class _Tile(pg.ImageItem):
-    """One channel's image; a click reports its channel index. ``map`` is the channel's activations and
-    ``range`` the levels it is drawn with (the pixels come ready, from :func:`_colour`)."""
+    """One channel's image; a click reports its channel index."""
 
     def __init__(self, on_click):
         super().__init__(axisOrder="row-major")
         self.channel = -1
-        self.map: np.ndarray | None = None
-        self.range: tuple[float, float] | None = None
         self._on_click = on_click
 
     def mouseClickEvent(self, ev) -> None:
@@ -237,8 +217,7 @@ class FeatureMapPanel(QWidget):
         lut = _lut(self.colormap.currentText())
         for item, (_label, m) in zip(self._branch_items, self.branches):
             m = np.asarray(m, dtype=np.float32)
-            item.map = m
-            _show_pixels(item, _colour(m[None], *_levels(m), lut)[0])
+            item.setImage(m, levels=_levels(m), lut=lut)
         self._arrange_branches()
 
     def _arrange_branches(self) -> None:
@@ -332,24 +311,18 @@ class FeatureMapPanel(QWidget):
         self._update_paging()
         if self.maps is None:
             return
+        lut = _lut(self.colormap.currentText())
         vis = self.visible_channels()
-        page = self.maps[vis[0]:vis[-1] + 1]
-        flat = page.reshape(len(vis), -1)
-        mins, maxs = flat.min(axis=1), flat.max(axis=1)
-        if self.per_channel.isChecked():
-            lo, hi = mins, np.where(maxs > mins, maxs, mins + 1.0)
-        else:
-            shared = _levels(self.maps)
-            lo, hi = np.full(len(vis), shared[0]), np.full(len(vis), shared[1])
-        pixels = _colour(page, lo, hi, _lut(self.colormap.currentText()))
+        shared = None if self.per_channel.isChecked() else _levels(self.maps)
         for k, tile in enumerate(self._tiles):
             if k < len(vis):
-                tile.channel, tile.map, tile.range = vis[k], page[k], (float(lo[k]), float(hi[k]))
-                _show_pixels(tile, pixels[k])
-                tile.setToolTip(f"channel {vis[k] + 1}: min {mins[k]:.3g}, max {maxs[k]:.3g}")
+                m = self.maps[vis[k]]
+                tile.channel = vis[k]
+                tile.setImage(m, levels=shared or _levels(m), lut=lut)
+                tile.setToolTip(f"channel {vis[k] + 1}: min {m.min():.3g}, max {m.max():.3g}")
                 tile.show()
             else:
-                tile.channel, tile.map, tile.range = -1, None, None
+                tile.channel = -1
                 tile.hide()
         self._arrange()
         if self.enlarged >= 0:
