@@ -131,8 +131,8 @@ def _drain(conn: Connection, gen, control: _Control) -> Any:
         return stop.value
 
 
-def lower_process_priority(pid: int = 0) -> None:
-    """Make process ``pid`` (0: the calling one) background work for the OS scheduler; the threads and processes
+def lower_process_priority(pid: int) -> None:
+    """Make process ``pid`` background work for the OS scheduler; the threads and processes
     it starts later inherit it. On Linux that is SCHED_IDLE: it runs on a core no other task of the app wants,
     and the GUI thread gets a core back the moment it wakes (at ``nice`` 5 it still waited up to 40 ms for one
     while a run started). Elsewhere, ``nice`` NICE."""
@@ -149,8 +149,7 @@ def lower_process_priority(pid: int = 0) -> None:
 
 def child_main(argv: list[str]) -> int:
     """The child's entry point: ``FD [WARM_MODULE ...]``; imports, says ready, runs one job, exits."""
-    conn = Connection(int(argv[0]))
-    lower_process_priority()
+    conn = Connection(int(argv[0]))  # (its priority was lowered by the parent as it started: ChildProcess)
     if os.environ.get("INCEPTION_STUDIO_CHILD_LOG"):
         from .. import logs
         logs.setup()
@@ -213,7 +212,7 @@ class ChildProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "inception_studio.engine.remote", str(fd), *warm],
                                      pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=self._stderr, env=env, close_fds=True, **_OWN_GROUP)
-        lower_process_priority(self.proc.pid)  # its interpreter's start-up too (the child repeats it, surely)
+        lower_process_priority(self.proc.pid)  # from its interpreter's start-up on; its threads inherit it
         child_sock.close()
         parent_sock.setblocking(True)
         self.sock = parent_sock
