@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QByteArray, QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton
+from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton, QWidget
 
 from inception_studio.gui.shared import settings
-from inception_studio.gui.shared.workspaces import WORKSPACES
+from inception_studio.gui.shared.workspaces import COVER_NAME, WORKSPACES
 
 # What each workspace must hold (the design may add more), and the least size each panel gets at 1280x800.
 PANELS = {
@@ -228,3 +228,60 @@ def test_a_switch_repaints_the_workspace_not_the_bars_around_it(qtbot, config_di
             bar.removeEventFilter(paints)
     assert paints.count == 0
     assert all(_shown(win, key) for key in PANELS["explore"])
+
+
+def test_a_switch_paints_one_panel_per_paint_pass_and_then_all_of_them(qtbot, config_dir):
+    # Painting a whole workspace in the switch's own turn held the event loop 25-40 ms (issue 16: < 33). Each
+    # panel now gets a paint pass of its own; until then a plain cover hides it, never the old workspace's
+    # pixels.
+    from PySide6.QtCore import QEvent, QObject
+
+    win = _start(qtbot, "googlenet")
+    for ws in ("train", "classify", "explore"):  # each workspace laid out once before watching
+        win.workspaces.switch(ws)
+        qtbot.wait(100)
+
+    class Passes(QObject):  # one UpdateRequest to the window = one paint pass; the area each panel gets in it
+        def __init__(self, inside):
+            super().__init__()
+            self.npass, self.inside, self.area = 0, inside, {}
+
+        def eventFilter(self, obj, event):
+            if obj is win and event.type() == QEvent.Type.UpdateRequest:
+                self.npass += 1
+            elif event.type() == QEvent.Type.Paint and obj in self.inside:
+                key = (self.inside[obj], self.npass)
+                r = event.rect()
+                self.area[key] = self.area.get(key, 0) + r.width() * r.height()
+            return False
+
+    for ws in ("train", "classify", "explore"):
+        win.workspaces.switch("classify" if ws == "train" else "train")
+        qtbot.wait(150)
+        panels = {k: win.panels.dock(k).widget() for k in PANELS[ws]}
+        inside = {d: k for k, w in panels.items() for d in [w, *w.findChildren(QWidget)]
+                  if d.objectName() != COVER_NAME}  # a panel's paint may be its children's only
+        passes = Passes(inside)
+        watched = [win, *inside]
+        for w in watched:
+            w.installEventFilter(passes)
+        try:
+            win.workspaces.switch(ws)
+            covers = [w.findChild(QWidget, COVER_NAME) for w in panels.values() if w.isVisible()]
+            assert covers and all(c is not None and c.isVisible() for c in covers), ws  # nothing painted yet
+            qtbot.waitUntil(lambda: all(c.isHidden() for c in covers), timeout=5000)
+            qtbot.wait(100)
+        finally:
+            for w in watched:
+                w.removeEventFilter(passes)
+        on_screen = [k for k, w in panels.items()  # not behind another panel's tab
+                     if w.isVisible() and w.isAncestorOf(win.childAt(w.mapTo(win, w.rect().center())))]
+        assert len(on_screen) >= 2, ws
+        # the pass that paints most of a panel (a scroll bar left above its cover is not the panel)
+        body = {}
+        for k in on_screen:
+            whole = panels[k].width() * panels[k].height()
+            body[k] = next((n for (key, n), a in sorted(passes.area.items(), key=lambda kv: kv[0][1])
+                            if key == k and a >= whole // 4), None)
+        assert None not in body.values(), (ws, body)  # every panel on screen was painted
+        assert len(set(body.values())) == len(body), (ws, body)  # and no two in the same pass

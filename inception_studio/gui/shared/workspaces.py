@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QObject, Qt, Signal
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from . import settings as st
 from .registry import WORKSPACE_KEYS, PanelRegistry
@@ -70,6 +70,24 @@ def _state_key(workspace: str) -> str:
     return f"workspace/{workspace}/state"
 
 
+COVER_NAME = "workspaceCover"
+
+
+def _cover(panel: QWidget) -> QWidget:
+    """The plain patch of window colour that hides ``panel``'s contents until its turn to be painted (made
+    once, as a child of the panel on top of its own children, and larger than any panel: Qt clips it to the
+    panel, so it needs no resizing). Qt does not paint what an opaque sibling on top covers."""
+    cover = panel.findChild(QWidget, COVER_NAME, Qt.FindChildOption.FindDirectChildrenOnly)
+    if cover is None:
+        cover = QWidget(panel)
+        cover.setObjectName(COVER_NAME)
+        cover.setAutoFillBackground(True)
+        cover.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        cover.setGeometry(QRect(0, 0, 1 << 15, 1 << 15))
+        cover.hide()
+    return cover
+
+
 class WorkspaceManager(QObject):
     """Switches the window between workspaces, lays panels out and remembers each workspace's layout."""
 
@@ -81,6 +99,8 @@ class WorkspaceManager(QObject):
         saved = str(st.value("workspace/current", "explore"))
         self._current = saved if saved in WORKSPACES else "explore"
         self._shown = False  # dock sizes only take once the window has its real size
+        self._covered: list[QWidget] = []  # covers still over the panels of the last switch, next to go first
+        self._uncovering = False  # the next uncovering is queued
         window.setCorner(Qt.Corner.BottomLeftCorner, L)
         window.setCorner(Qt.Corner.BottomRightCorner, R)
         panels.panelAdded.connect(self._on_added)
@@ -107,6 +127,7 @@ class WorkspaceManager(QObject):
         st.set_value("workspace/current", key)
         if self._shown:
             self._show(key)
+            self._paint_in_turns(key)
         self.switched.emit(key)
 
     def reset(self) -> None:
@@ -157,6 +178,43 @@ class WorkspaceManager(QObject):
                 if p.dock.isHidden():  # not in the saved layout (added since): where the design puts it
                     self._place(key, p.key)
         self._hide_others(key)
+
+    def _paint_in_turns(self, key: str) -> None:
+        """Let the panels of the workspace just shown be painted one per paint pass.
+
+        The first paint of a whole workspace (~80 widgets, much of it text shaping) took 13-25 ms of the GUI
+        thread on top of the switch's own layout work, so one event-loop turn held the loop 25-40 ms (issue
+        16's limit is 33). Each panel is now covered by a plain patch until the paint pass before has been
+        made: the switch's own pass paints the layout, the graph and the covers, and each pass after it one
+        more panel, with the event loop free in between. For a frame or two the user sees the panels'
+        frames and titles, then their contents (never stale pixels: a panel whose updates were switched off
+        instead showed the old workspace's pixels)."""
+        for cover in self._covered:  # left from a switch the user made before they were all gone
+            cover.hide()
+        self._covered = [_cover(p.dock.widget()) for p in self._panels.in_workspace(key)
+                         if p.dock.isVisible() and p.dock.widget() is not None]
+        for cover in self._covered:
+            cover.show()
+            cover.raise_()
+        if self._covered:
+            self._window.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if obj is self._window and event.type() == QEvent.Type.UpdateRequest and not self._uncovering:
+            self._uncovering = True  # once per pass, after it: the call is queued behind the pass under way
+            QTimer.singleShot(0, self, self._uncover_next)
+        return False
+
+    def _uncover_next(self) -> None:
+        self._uncovering = False
+        while self._covered:  # one panel on screen per pass; the ones behind another's tab cost nothing
+            cover = self._covered.pop(0)
+            on_screen = not cover.visibleRegion().isEmpty()
+            cover.hide()
+            if on_screen:
+                break
+        if not self._covered:
+            self._window.removeEventFilter(self)
 
     def missing(self, key: str) -> list[str]:
         """The panels workspace ``key``'s design names that are not registered yet."""
