@@ -28,6 +28,9 @@ def test_a_new_node_of_the_same_size_reuses_the_grid_and_shows_its_own_maps(qtbo
     assert all(np.array_equal(img, b[i]) for i, img in enumerate(shown(panel)))
     panel.show_maps("c", b[:3])  # fewer channels than tiles: a grid of 3
     assert len(panel._tiles) == 3 and all(np.array_equal(img, b[i]) for i, img in enumerate(shown(panel)))
+    assert len(shown(panel)) == 3  # the other tiles are hidden, not left showing b's channels
+    panel.show_maps("d", a)  # a full page again: the same tiles as before, none made anew
+    assert panel._tiles == tiles and all(np.array_equal(img, a[i]) for i, img in enumerate(shown(panel)))
 
 
 def test_branches_with_the_same_names_are_redrawn_in_place(qtbot):
@@ -41,6 +44,11 @@ def test_branches_with_the_same_names_are_redrawn_in_place(qtbot):
     panel.show_branches("3b", second)
     assert panel._branch_items == items and "3b" in panel.branch_note.text()
     assert [float(it.image[0, 0]) for it in items] == [10, 11, 12, 13] and items[0].image.shape == (6, 6)
+    renamed = [(f"{n} · {8 * i} ch", m) for i, (n, m) in enumerate(second)]  # 4a: same count, other names
+    panel.show_branches("4a", renamed)
+    assert panel._branch_items == items  # kept: making them again cost ~10 ms a selection
+    assert [it.toolTip() for it in items] == [it.childItems()[0].toPlainText() for it in items] == [
+        n for n, _m in renamed]
     panel.show_branches("stem", [])
     assert panel._branch_items == [] and panel.branch_note.text() == "stem"
     panel.show_branches("5b", [("a", np.zeros((2, 2), np.float32))])

@@ -96,7 +96,9 @@ class FeatureMapPanel(QWidget):
         lay.addWidget(self.title)
         lay.addWidget(self.tabs, 1)
 
-        self._tiles: list[_Tile] = []
+        self._pool: list[_Tile] = []  # every tile made so far, in the grid's box; the surplus hidden
+        self._tiles: list[_Tile] = []  # the page's tiles: the first of the pool
+        self._grow_pool(PAGE_SIZES[0])  # made with the panel (~5 ms), not in the frame of the first maps
         self._cols = 0
         self._branch_items: list[pg.ImageItem] = []
         self._branch_labels: list[str] = []
@@ -204,16 +206,20 @@ class FeatureMapPanel(QWidget):
             return
         self.branch_note.setText(f"{block}: mean activation of each branch (bright = strong response)")
         labels = [label for label, _ in self.branches]
-        if labels != self._branch_labels:  # other branches: new items (the same ones are reused)
-            self._branch_box.clear()
-            self._branch_items, self._branch_labels = [], labels
-            for label in labels:
+        if len(labels) != len(self._branch_items):  # as many items as branches; kept while the count is
+            self._branch_box.clear()  # the same (making an image item and its name cost ~2 ms each)
+            self._branch_items, self._branch_labels = [], []
+            for _label in labels:
                 item = pg.ImageItem(axisOrder="row-major")
-                item.setToolTip(label)
-                text = pg.TextItem(label, anchor=(0, 1), color=(230, 230, 230))  # on the black view
+                text = pg.TextItem("", anchor=(0, 1), color=(230, 230, 230))  # on the black view
                 text.setParentItem(item)  # moves with its image, drawn at a fixed size above it
                 self._branch_box.addItem(item)
                 self._branch_items.append(item)
+        if labels != self._branch_labels:
+            self._branch_labels = labels
+            for item, label in zip(self._branch_items, labels):
+                item.setToolTip(label)
+                item.childItems()[0].setText(label)
         lut = _lut(self.colormap.currentText())
         for item, (_label, m) in zip(self._branch_items, self.branches):
             m = np.asarray(m, dtype=np.float32)
@@ -279,15 +285,21 @@ class FeatureMapPanel(QWidget):
     def _relayout(self) -> None:
         """As many tiles as the page shows (kept when the count is the same), then drawn and placed."""
         want = min(self.per_page, self.maps.shape[0]) if self.maps is not None else 0
-        if want != len(self._tiles):
-            self._grid_box.clear()
-            self._tiles = []
-            for _ in range(want):
-                tile = _Tile(self._enlarge)
-                self._grid_box.addItem(tile)
-                self._tiles.append(tile)
+        self._grow_pool(want)
+        self._tiles = self._pool[:want]
+        for tile in self._pool[want:]:
+            tile.channel = -1
+            tile.hide()
         self._cols = self._columns()
         self._redraw()
+
+    def _grow_pool(self, count: int) -> None:
+        """At least ``count`` tiles made (hidden until a page shows them); tiles are kept, never remade."""
+        while len(self._pool) < count:
+            tile = _Tile(self._enlarge)
+            tile.hide()
+            self._grid_box.addItem(tile)
+            self._pool.append(tile)
 
     def _columns(self) -> int:
         """Grid columns that make square-ish tiles fill the area (a wide, short dock gets a wide grid)."""
