@@ -51,8 +51,10 @@ def test_branches_with_the_same_names_are_redrawn_in_place(qtbot):
         n for n, _m in renamed]
     panel.show_branches("stem", [])
     assert panel._branch_items == [] and panel.branch_note.text() == "stem"
+    assert not any(it.isVisible() for it in items)  # a stem has no branches: none shown
     panel.show_branches("5b", [("a", np.zeros((2, 2), np.float32))])
-    assert len(panel._branch_items) == 1
+    assert panel._branch_items == items[:1] and items[0].isVisible()  # the same item again, shown
+    assert not any(it.isVisible() for it in items[1:])
 
 
 @pytest.mark.parametrize("size", [(900, 400), (490, 620), (320, 700)])

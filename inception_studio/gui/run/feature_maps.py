@@ -100,7 +100,8 @@ class FeatureMapPanel(QWidget):
         self._tiles: list[_Tile] = []  # the page's tiles: the first of the pool
         self._grow_pool(PAGE_SIZES[0])  # made with the panel (~5 ms), not in the frame of the first maps
         self._cols = 0
-        self._branch_items: list[pg.ImageItem] = []
+        self._branch_pool: list[pg.ImageItem] = []  # every branch item made so far; the surplus hidden
+        self._branch_items: list[pg.ImageItem] = []  # the shown block's: the first of the pool
         self._branch_labels: list[str] = []
         self.colormap.currentTextChanged.connect(lambda _t: self._redraw())
         self.per_channel.toggled.connect(lambda _b: self._redraw())
@@ -199,22 +200,21 @@ class FeatureMapPanel(QWidget):
         """Show each branch's mean activation map side by side; no branches: ``block`` is shown as a note."""
         self.branches = list(branches)
         self._branch_block = block
+        labels = [label for label, _ in self.branches]
+        while len(self._branch_pool) < len(labels):  # items are kept, hidden when not needed: making an image
+            item = pg.ImageItem(axisOrder="row-major")  # item and its name cost ~2 ms each, a block's ~10 ms
+            text = pg.TextItem("", anchor=(0, 1), color=(230, 230, 230))  # on the black view
+            text.setParentItem(item)  # moves with its image, drawn at a fixed size above it
+            self._branch_box.addItem(item)
+            self._branch_pool.append(item)
+        self._branch_items = self._branch_pool[:len(labels)]
+        for item in self._branch_pool[len(labels):]:
+            item.hide()
         if not self.branches:
-            self._branch_box.clear()
-            self._branch_items, self._branch_labels = [], []
+            self._branch_labels = []
             self.branch_note.setText(block or "Select an Inception block to compare its branches.")
             return
         self.branch_note.setText(f"{block}: mean activation of each branch (bright = strong response)")
-        labels = [label for label, _ in self.branches]
-        if len(labels) != len(self._branch_items):  # as many items as branches; kept while the count is
-            self._branch_box.clear()  # the same (making an image item and its name cost ~2 ms each)
-            self._branch_items, self._branch_labels = [], []
-            for _label in labels:
-                item = pg.ImageItem(axisOrder="row-major")
-                text = pg.TextItem("", anchor=(0, 1), color=(230, 230, 230))  # on the black view
-                text.setParentItem(item)  # moves with its image, drawn at a fixed size above it
-                self._branch_box.addItem(item)
-                self._branch_items.append(item)
         if labels != self._branch_labels:
             self._branch_labels = labels
             for item, label in zip(self._branch_items, labels):
@@ -224,6 +224,7 @@ class FeatureMapPanel(QWidget):
         for item, (_label, m) in zip(self._branch_items, self.branches):
             m = np.asarray(m, dtype=np.float32)
             item.setImage(m, levels=_levels(m), lut=lut)
+            item.show()
         self._arrange_branches()
 
     def _arrange_branches(self) -> None:
