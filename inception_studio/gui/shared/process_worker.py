@@ -35,6 +35,7 @@ import atexit
 import os
 import select
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -52,6 +53,7 @@ class ProcessWorker(QObject):
     _keep_warm: ClassVar[bool] = False  # prewarm() was asked for: a job's end starts the next standby
     EXIT_GRACE_S = 10.0  # an answered child still alive after this is killed
     REWARM_AFTER_MS = 3000
+    HANDLE_BUDGET_S = 0.008  # reading and handling the child's messages in one event-loop turn
 
     progress = Signal(object)  # each event the generator yields
     finished = Signal(object)  # its return value
@@ -75,6 +77,8 @@ class ProcessWorker(QObject):
         self._stopped = False
         self._cancelled = False
         self._answered = False  # finished or failed has been emitted
+        self._inbox: deque[tuple] = deque()  # messages read and not handled yet (see _read)
+        self._reader: QTimer | None = None  # see _read_later
         self._answered_at = 0.0
         self.result: Any = None
         self.error = ""
@@ -169,7 +173,7 @@ class ProcessWorker(QObject):
         if self._started():
             self.child.suspend()
             for _ in range(1000):  # all it had sent: it sends nothing more while frozen
-                if self._answered or not self.child.pending():
+                if self._answered or not (self._inbox or self.child.pending()):
                     break
                 self._read()
 
@@ -205,7 +209,7 @@ class ProcessWorker(QObject):
         """End the child now, without its own clean-up; reported as ``failed`` unless it had answered."""
         if self.child is not None:
             self.child.kill()
-            self._check_exit()
+            self._check_exit(now=True)
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until the job has answered (its messages are handled meanwhile); True if it did in time."""
@@ -220,10 +224,11 @@ class ProcessWorker(QObject):
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            fds = [self.child.fileno()] + ([self._pidfd] if self._pidfd is not None else [])
-            select.select(fds, [], [], min(left, 0.2))
+            if not self._inbox:  # nothing read is waiting to be handled: wait for the child
+                fds = [self.child.fileno()] + ([self._pidfd] if self._pidfd is not None else [])
+                select.select(fds, [], [], min(left, 0.2))
             self._read()
-            self._check_exit()
+            self._check_exit(now=True)
         return True
 
     @classmethod
@@ -245,9 +250,21 @@ class ProcessWorker(QObject):
 
     # ---- messages ----------------------------------------------------------------------------
     def _read(self, *_args) -> None:
+        """Read what the child sent (when nothing read is left to handle) and handle it, about
+        ``HANDLE_BUDGET_S`` of it per event-loop turn, the answer in a turn of its own: a run's end brings its
+        last epoch, checkpoints, the trained model and the answer at once, and handling them all in one turn
+        held the loop ~30 ms."""
         if self.child is None or self._answered:
             return
-        for msg in self.child.messages():
+        t0 = time.perf_counter()
+        if not self._inbox:
+            self._inbox.extend(self.child.messages())
+        handled = 0
+        while self._inbox and not self._answered:
+            if handled and self._inbox[0][0] != "event":
+                break  # the answer in a turn of its own: the app's reaction to a job's end is the largest
+            handled += 1
+            msg = self._inbox.popleft()
             if msg[0] == "event":
                 self.progress.emit(msg[1])
             elif msg[0] == "done":
@@ -256,17 +273,49 @@ class ProcessWorker(QObject):
             else:  # "error"
                 self.error, self.details = msg[1], msg[2]
                 self._answer(self.failed, msg[1])
-        if self.child.eof and not self._answered:
-            self._notifiers[0].setEnabled(False)  # gone: its exit status comes through the pidfd (or the timer)
+            if time.perf_counter() - t0 > self.HANDLE_BUDGET_S:
+                break
+        if self._answered or self.child is None:
+            return
+        socket = self._notifiers[:1]  # it fires at every turn while unread bytes wait: off while these do
+        if self._inbox:
+            for n in socket:
+                n.setEnabled(False)
+            self._read_later()  # the rest after the window's other events
+        elif self.child.eof:
+            for n in socket:
+                n.setEnabled(False)  # gone: its exit status comes through the pidfd (or the timer)
             self._check_exit()
-        elif not self._answered and self.child.pending():
-            QTimer.singleShot(0, self._read)  # read up to the budget: the rest after other events (no new bytes may wake us)
+        else:
+            for n in socket:
+                n.setEnabled(True)
+            if self.child.pending():
+                self._read_later()  # read up to the budget: the rest after other events (no new bytes may wake us)
 
-    def _check_exit(self, *_args) -> None:
-        """The child exited: handle what it sent before, then report an exit without an answer."""
+    def _read_later(self) -> None:
+        """``_read`` at a later turn, once however many ask (two chains would handle two budgets a turn). A
+        zero-interval timer, not a queued call: timers fire in the order they fell due, so the window's
+        own timers (and input) that came due meanwhile go first."""
+        if self._reader is None:
+            self._reader = QTimer(self, singleShot=True, interval=0)
+            self._reader.timeout.connect(self._read)
+        if not self._reader.isActive():
+            self._reader.start()
+
+    def _check_exit(self, *_args, now: bool = False) -> None:
+        """The child exited: handle what it sent before, then report an exit without an answer. From the
+        event loop what it sent is handled a turn's worth at a time (``_read`` comes back here once all is
+        read); ``now`` (kill, wait) handles all of it at once."""
         if self.child is None or self.child.alive():
             return
-        while not self._answered and not self.child.eof and self.child.pending():
+        while not self._answered and (self._inbox or (not self.child.eof and self.child.pending())):
+            if not now:
+                for n in self._notifiers[1:]:  # the exit is known; the pidfd would fire at every turn
+                    n.setEnabled(False)
+                if self._reaper is not None:
+                    self._reaper.stop()
+                self._read_later()
+                return
             self._read()
         if not self._answered:
             self.error = self.child.exit_line(self.what)

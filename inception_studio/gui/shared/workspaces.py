@@ -100,7 +100,8 @@ class WorkspaceManager(QObject):
         self._current = saved if saved in WORKSPACES else "explore"
         self._shown = False  # dock sizes only take once the window has its real size
         self._covered: list[QWidget] = []  # covers still over the panels of the last switch, next to go first
-        self._uncovering = False  # the next uncovering is queued
+        self._uncoverer = QTimer(self, singleShot=True, interval=0)  # a timer: fires after those due before
+        self._uncoverer.timeout.connect(self._uncover_next)
         window.setCorner(Qt.Corner.BottomLeftCorner, L)
         window.setCorner(Qt.Corner.BottomRightCorner, R)
         panels.panelAdded.connect(self._on_added)
@@ -200,13 +201,11 @@ class WorkspaceManager(QObject):
             self._window.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if obj is self._window and event.type() == QEvent.Type.UpdateRequest and not self._uncovering:
-            self._uncovering = True  # once per pass, after it: the call is queued behind the pass under way
-            QTimer.singleShot(0, self, self._uncover_next)
+        if obj is self._window and event.type() == QEvent.Type.UpdateRequest and not self._uncoverer.isActive():
+            self._uncoverer.start()  # once per pass, after it (and after the timers that fell due meanwhile)
         return False
 
     def _uncover_next(self) -> None:
-        self._uncovering = False
         while self._covered:  # one panel on screen per pass; the ones behind another's tab cost nothing
             cover = self._covered.pop(0)
             on_screen = not cover.visibleRegion().isEmpty()
