@@ -10,9 +10,10 @@ FRAME_MS = 20  # a little more than a 60 Hz frame: Qt paints the handler's chang
 
 
 def next_frame(context: QObject, fn: Callable[[], object], frames: int = 1) -> None:
-    """Call ``fn`` ``frames`` frames from now, on the GUI thread; not at all if ``context`` is deleted by then."""
-    timer = QTimer(context)  # (not QTimer.singleShot: a callable context is taken for the function there)
-    timer.setSingleShot(True)
-    timer.timeout.connect(fn)
-    timer.timeout.connect(timer.deleteLater)
-    timer.start(frames * FRAME_MS)
+    """Call ``fn`` ``frames`` frames from now, on the GUI thread; not at all if ``context`` is deleted by then.
+
+    Qt's own single-shot timer, tied to ``context``: no Python QTimer. A Python QTimer child that deleted
+    itself from its own timeout (``timeout.connect(timer.deleteLater)``) crashed the process now and then when
+    its deferred delete came together with its parent's (a segfault in ~QObject, "corrupted double-linked
+    list": 3 of 10 runs of two TrainingMonitor tests, 0 of 15 without that deleteLater)."""
+    QTimer.singleShot(frames * FRAME_MS, context, fn)
