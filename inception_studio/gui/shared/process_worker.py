@@ -78,7 +78,8 @@ class ProcessWorker(QObject):
         self._cancelled = False
         self._answered = False  # finished or failed has been emitted
         self._inbox: deque[tuple] = deque()  # messages read and not handled yet (see _read)
-        self._reader: QTimer | None = None  # see _read_later
+        self._reader = QTimer(self, singleShot=True, interval=0)  # see _read_later
+        self._reader.timeout.connect(self._read)
         self._answered_at = 0.0
         self.result: Any = None
         self.error = ""
@@ -277,28 +278,19 @@ class ProcessWorker(QObject):
                 break
         if self._answered or self.child is None:
             return
-        socket = self._notifiers[:1]  # it fires at every turn while unread bytes wait: off while these do
+        for n in self._notifiers[:1]:  # the socket's: it fires at every turn while unread bytes wait, so it is
+            n.setEnabled(not self._inbox and not self.child.eof)  # off while read ones do, and once it is gone
         if self._inbox:
-            for n in socket:
-                n.setEnabled(False)
             self._read_later()  # the rest after the window's other events
         elif self.child.eof:
-            for n in socket:
-                n.setEnabled(False)  # gone: its exit status comes through the pidfd (or the timer)
-            self._check_exit()
-        else:
-            for n in socket:
-                n.setEnabled(True)
-            if self.child.pending():
-                self._read_later()  # read up to the budget: the rest after other events (no new bytes may wake us)
+            self._check_exit()  # gone: its exit status comes through the pidfd (or the timer)
+        elif self.child.pending():
+            self._read_later()  # read up to the budget: the rest after other events (no new bytes may wake us)
 
     def _read_later(self) -> None:
         """``_read`` at a later turn, once however many ask (two chains would handle two budgets a turn). A
         zero-interval timer, not a queued call: timers fire in the order they fell due, so the window's
         own timers (and input) that came due meanwhile go first."""
-        if self._reader is None:
-            self._reader = QTimer(self, singleShot=True, interval=0)
-            self._reader.timeout.connect(self._read)
         if not self._reader.isActive():
             self._reader.start()
 
