@@ -29,6 +29,7 @@ one line. Objects that cross must pickle; a job whose result holds a model sends
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import os
@@ -97,6 +98,11 @@ def _run(conn: Connection, target: str, args: tuple, kwargs: dict, live: dict) -
     threading.Thread(target=control.reader, args=(conn,), name="control", daemon=True).start()
     try:
         fn = _resolve(target)
+        # What the child holds now (torch and the job's modules and arguments: ~400,000 objects) lives as long
+        # as the process: out of the collector's reach. A full collection, which falls due every few seconds
+        # of a run, then scans only what the job made since; otherwise it took 150-165 ms of the child's core,
+        # in a step or in Stop's checkpoint (StoppedEvent 200-290 ms after the click instead of 50-90 ms).
+        gc.freeze()
         kw = dict(kwargs)
         kw.update({k: control.getter(k) for k in live if k != "pause"})  # "pause" is should_pause()
         params = inspect.signature(fn).parameters
@@ -155,6 +161,7 @@ def child_main(argv: list[str]) -> int:
         logs.setup()
     for module in argv[1:]:
         importlib.import_module(module)
+    gc.freeze()  # see _run
     try:
         conn.send(("ready", os.getpid()))
         msg = conn.recv()

@@ -7,7 +7,7 @@ import torch
 from inception_studio import build_model, get_spec
 from inception_studio.core import edits
 from inception_studio.core.weights import (carry_over, import_reference, load_checkpoint, map_state_dict,
-                                           read_state_dict, save_checkpoint)
+                                           read_state_dict, save_checkpoint, write_tensors)
 from inception_studio.errors import WeightsError
 
 
@@ -87,6 +87,22 @@ def test_checkpoint_round_trip(tmp_path):
     for k, v in model.state_dict().items():
         assert torch.equal(ck.state_dict[k], v)
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temp file
+
+
+def test_tensor_files_are_what_safetensors_writes_for_every_dtype(tmp_path):
+    # Our writer takes safetensors' NumPy path (faster for many small tensors): the file must be the same
+    # bytes as its torch writer's, and a dtype NumPy lacks (bfloat16) must still round-trip.
+    from safetensors.torch import load_file, save_file
+
+    tensors = {"w": torch.randn(3, 4), "t": torch.randn(4, 3).t(), "steps": torch.tensor(7),
+               "mask": torch.tensor([True, False]), "half": torch.randn(2).half(), "idx": torch.arange(5)}
+    write_tensors(tmp_path / "ours", tensors, {"note": "x"})
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp_path / "theirs"), metadata={"note": "x"})
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "theirs").read_bytes()
+    tensors["brain"] = torch.randn(3).bfloat16()
+    write_tensors(tmp_path / "bf16", tensors)
+    back = load_file(str(tmp_path / "bf16"))
+    assert back.keys() == tensors.keys() and all(torch.equal(back[k], tensors[k]) for k in tensors)
 
 
 def test_foreign_corrupt_and_mismatched_checkpoints(tmp_path):

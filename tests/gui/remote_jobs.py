@@ -42,3 +42,11 @@ def scheduling() -> dict:
     return {"policy": os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else None,
             "nice": os.getpriority(os.PRIO_PROCESS, 0), "sid": os.getsid(0), "pgid": os.getpgid(0),
             "pid": os.getpid()}
+
+
+def collector() -> dict:
+    """What a full garbage collection in this process has to scan: the objects it tracks, and those frozen."""
+    import gc
+
+    return {"tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count(),
+            "torch": "torch" in __import__("sys").modules}

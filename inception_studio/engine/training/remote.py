@@ -32,13 +32,13 @@ class RemoteDone:
 def save_weights(model_or_state: Any, folder: str | None = None) -> str:
     """Write a model's (or state dict's) tensors to a new temporary safetensors file; returns its path."""
     import torch
-    from safetensors.torch import save_file
+
+    from inception_studio.core.weights import write_tensors
 
     sd = model_or_state.state_dict() if isinstance(model_or_state, torch.nn.Module) else model_or_state
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in sd.items()}
     fd, path = tempfile.mkstemp(prefix="inception-weights-", suffix=".safetensors", dir=folder)
     os.close(fd)
-    save_file(tensors, path)
+    write_tensors(path, dict(sd))
     return path
 
 

@@ -18,7 +18,7 @@ import torch
 
 from inception_studio.core.names import first_line
 from inception_studio.core.spec import ArchSpec
-from inception_studio.core.weights import atomic_write, load_checkpoint
+from inception_studio.core.weights import atomic_write, load_checkpoint, write_tensors
 from inception_studio.errors import WeightsError
 
 STATE_FORMAT = "inception-studio-train-state"
@@ -59,8 +59,6 @@ class ResumeState:
 def save_train_state(path: str | os.PathLike[str], optimizer: torch.optim.Optimizer | None,
                      counters: dict[str, Any]) -> None:
     """Write optimizer tensors (flattened, "optimizer.<param>.<name>") and counters (JSON header) atomically."""
-    from safetensors.torch import save_file
-
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, Any] = {}
     groups: list[dict[str, Any]] = []
@@ -69,7 +67,7 @@ def save_train_state(path: str | os.PathLike[str], optimizer: torch.optim.Optimi
         for idx, st in sd["state"].items():
             for name, value in st.items():
                 if isinstance(value, torch.Tensor):
-                    tensors[f"optimizer.{idx}.{name}"] = value.detach().to("cpu").contiguous()
+                    tensors[f"optimizer.{idx}.{name}"] = value
                 else:
                     scalars[f"{idx}.{name}"] = value
         groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
@@ -79,7 +77,7 @@ def save_train_state(path: str | os.PathLike[str], optimizer: torch.optim.Optimi
               "counters": json.dumps(counters, default=str)}
     if not tensors:  # safetensors wants at least one tensor to be a useful file on every version
         tensors["counters.step"] = torch.tensor([int(counters.get("step", 0))])
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+    atomic_write(path, lambda tmp: write_tensors(tmp, tensors, header))
 
 
 def _read_train_state(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any]]:
