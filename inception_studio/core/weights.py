@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,7 @@ class Checkpoint:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def write_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
+def write_tensors(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor],
                   metadata: dict[str, str] | None = None) -> None:
     """Write ``tensors`` (on any device) to the safetensors file ``path``, in place (``atomic_write`` wraps it).
 
@@ -222,7 +223,7 @@ def save_checkpoint(path: str | os.PathLike, spec: ArchSpec, model_or_state: nn.
         "format": CHECKPOINT_FORMAT, "version": str(CHECKPOINT_VERSION), "spec": spec.to_json(indent=None),
         "class_names": json.dumps(list(class_names or [])), "metadata": json.dumps(metadata or {}, default=str),
     }
-    atomic_write(path, lambda tmp: write_tensors(tmp, dict(sd), header))
+    atomic_write(path, lambda tmp: write_tensors(tmp, sd, header))
 
 
 MAX_CLASS_NAME = 1000

@@ -38,7 +38,7 @@ def save_weights(model_or_state: Any, folder: str | None = None) -> str:
     sd = model_or_state.state_dict() if isinstance(model_or_state, torch.nn.Module) else model_or_state
     fd, path = tempfile.mkstemp(prefix="inception-weights-", suffix=".safetensors", dir=folder)
     os.close(fd)
-    write_tensors(path, dict(sd))
+    write_tensors(path, sd)
     return path
 
 
