@@ -8,6 +8,14 @@ interleaved (bare, ours, bare, ours, ...) and the medians compared. Target: ours
 ``--window`` adds a third contender: the app's own run, in its training process, with the main window
 open on the Train workspace, live plots and the feature maps of block 3a every 10 steps (steps timed as
 their events reach the window). Its ratio to the same bare loop is the one a user of the app gets.
+
+The bare loop keeps activations in the memory order the engine picks for the device (channels-last on the
+CPU and CUDA: engine.device.use_channels_last), so the ratios measure the loop, not the layout.
+``--layouts`` adds the bare loop in plain NCHW order, to show what channels-last itself buys. Besides the
+medians, the bench prints the median of the per-round ratios (each round's contenders ran back to back,
+so load from other processes mostly cancels in them).
+
+    python benchmarks/bench_train.py [--variant googlenet] [--window] [--layouts] [--rounds 5]
 """
 from __future__ import annotations
 
@@ -31,7 +39,7 @@ from inception_studio.core.build import build_model  # noqa: E402
 from inception_studio.core.presets import get_spec  # noqa: E402
 from inception_studio.engine import data as D  # noqa: E402
 from inception_studio.engine import train as T  # noqa: E402
-from inception_studio.engine.device import resolve_device  # noqa: E402
+from inception_studio.engine.device import resolve_device, use_channels_last  # noqa: E402
 
 
 def ours(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> float:
@@ -43,11 +51,14 @@ def ours(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> 
     return steps * cfg.batch_size / (stamps[warm + steps] - stamps[warm])
 
 
-def bare(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> float:
-    """Images/s of the plainest correct loop: load, forward, loss (+aux), backward, step."""
+def bare(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int, layout: str = "engine") -> float:
+    """Images/s of the plainest correct loop: load, forward, loss (+aux), backward, step. ``layout`` "engine"
+    stores activations as the engine does on this device, "nchw" always in plain NCHW order."""
     device = resolve_device(cfg.device)
+    nhwc = layout == "engine" and cfg.channels_last and use_channels_last(device)
+    fmt = torch.channels_last if nhwc else torch.contiguous_format
     torch.manual_seed(cfg.seed)
-    model = build_model(spec).to(device).train()
+    model = build_model(spec).to(device).to(memory_format=fmt).train()
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     crit = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     weights = [a.loss_weight for a in spec.active_aux]
@@ -61,7 +72,7 @@ def bare(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> 
             t0 = time.perf_counter()
         if i == warm + steps:
             break
-        x, y = x.to(device), y.to(device)
+        x, y = x.to(device).contiguous(memory_format=fmt), y.to(device)
         out = model(x)
         if isinstance(out, ModelOutput):
             loss = crit(out.logits, y) + sum(w * crit(a, y) for w, a in zip(weights, out.aux, strict=True))
@@ -99,6 +110,32 @@ class WindowRun:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
+    def wait_for(self, *signals) -> None:
+        """Run the window's event loop until one of ``signals`` fires: one loop that sleeps in between, not
+        a poll (a poll every 20 ms took 1.4% of a core from the contenders)."""
+        from PySide6.QtCore import QEventLoop
+
+        loop = QEventLoop()
+        for sig in signals:
+            sig.connect(loop.quit)
+        loop.exec()
+
+    def settle(self) -> None:
+        """Before the next contender: no training process left, and the next one warm (interpreter and torch
+        imported), so that its start-up overlaps no contender's timing (the app starts it seconds after a
+        run, when it would fall into the next contender's timed steps)."""
+        import select
+
+        from inception_studio.gui.shared.process_worker import ProcessWorker
+
+        while ProcessWorker._active:
+            self.spin(100)
+        ProcessWorker.prewarm()
+        child = ProcessWorker._standby
+        while child is not None and not child.ready and child.alive():
+            select.select([child.sock], [], [], 0.5)
+            child.messages()
+
     def on_lane(self, fn, *args) -> float:
         """``fn(*args)`` on the app's engine thread, where all of its in-process torch work runs (a second
         thread driving torch would slow both: two OpenMP teams on two cores); the window stays open."""
@@ -106,19 +143,17 @@ class WindowRun:
 
         w = Worker(fn, *args)
         w.start(lane=ENGINE_LANE)
-        while w.is_running():
-            self.spin(20)
+        if w.is_running():
+            self.wait_for(w.finished, w.failed)
         if w.error:
             raise RuntimeError(w.error)
         return w.result
 
     def images_per_s(self, cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> float:
         """Images/s of one run shown live in the window (steps warm+1 .. warm+steps, timed on arrival)."""
-        from inception_studio.gui.shared.process_worker import ProcessWorker
         from inception_studio.gui.train.run_process import TrainingProcess
 
-        ProcessWorker.prewarm()  # as the panel does when data is loaded: the start-up is not timed anyway
-        self.spin(200)
+        self.settle()  # a warm training process, as the panel keeps one once data is loaded
         p = self.panel
         target = f"stages.{spec.stages[1].name}.{spec.stages[1].blocks[0].name}"  # block 3a's maps, live
         run = TrainingProcess(cfg, spec, data, "scratch", feature_target=target)
@@ -133,12 +168,11 @@ class WindowRun:
         run.finished.connect(ended.append)
         run.failed.connect(lambda m: ended.append(RuntimeError(m)))
         run.start()
-        while not ended:
-            self.spin(20)
+        if not ended:
+            self.wait_for(run.finished, run.failed)
         if isinstance(ended[0], Exception):
             raise ended[0]
-        while ProcessWorker._active:  # the training process gone before the next contender starts
-            self.spin(20)
+        self.settle()
         return steps * cfg.batch_size / (stamps[warm + steps] - stamps[warm])
 
 
@@ -149,12 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width-mult", type=float, default=0.25)
     ap.add_argument("--image-size", type=int, default=96)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--warm", type=int, default=4)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warm", type=int, default=8, help="untimed first steps (a fresh training process's first "
+                    "steps are slower: its allocator and kernels warm up)")
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, default=0, help="DataLoader workers for both loops")
     ap.add_argument("--window", action="store_true", help="also the app's run with its window open (see above)")
+    ap.add_argument("--layouts", action="store_true", help="also the bare loop in plain NCHW order (see above)")
     args = ap.parse_args(argv)
     window = WindowRun() if args.window else None
     # Enough images that one epoch covers the timed window (4 classes, 20% held out for validation).
@@ -166,26 +202,40 @@ def main(argv: list[str] | None = None) -> int:
                                 image_size=args.image_size, device=args.device, num_workers=args.workers,
                                 max_steps=args.warm + args.steps)
         spec, _ = T.prepare_spec(get_spec(args.variant), len(data.classes), args.width_mult, args.image_size)
-        runs: dict[str, list[float]] = {"bare": [], "ours": [], "window": []}
+        runs: dict[str, list[float]] = {"bare": [], "ours": [], "window": [], "nchw": []}
         run = window.on_lane if window is not None else (lambda fn, *a: fn(*a))
         for _ in range(args.rounds):
             runs["bare"].append(run(bare, cfg, spec, data, args.warm, args.steps))
             runs["ours"].append(run(ours, cfg, spec, data, args.warm, args.steps))
+            if args.layouts:
+                runs["nchw"].append(run(bare, cfg, spec, data, args.warm, args.steps, "nchw"))
             if window is not None:
                 cfg_w = replace(cfg, feature_every=10)
                 runs["window"].append(window.images_per_s(cfg_w, spec, data, args.warm, args.steps))
     b, o = statistics.median(runs["bare"]), statistics.median(runs["ours"])
+
+    def paired(name: str) -> float:
+        """Median over rounds of that round's rate of ``name`` over the bare loop's."""
+        return statistics.median(v / w for v, w in zip(runs[name], runs["bare"], strict=True))
+
     print(f"{spec.name} x{args.width_mult} at {args.image_size} px, batch {args.batch_size}, {args.device}, "
           f"{args.workers} loader workers, {len(data.train)} training images, {args.steps} timed steps, "
           f"median of {args.rounds} interleaved rounds")
-    print(f"bare torch loop : {b:8.1f} images/s  {[round(v, 1) for v in runs['bare']]}")
+    nhwc = cfg.channels_last and use_channels_last(resolve_device(args.device))
+    print(f"bare torch loop : {b:8.1f} images/s  {[round(v, 1) for v in runs['bare']]}  "
+          f"({'channels-last' if nhwc else 'NCHW'}, as the engine)")
     print(f"engine.train    : {o:8.1f} images/s  {[round(v, 1) for v in runs['ours']]}")
-    print(f"ratio ours/bare : {o / b:.3f}  (target >= 0.95)")
+    print(f"ratio ours/bare : {o / b:.3f}  (median of per-round ratios {paired('ours'):.3f}; target >= 0.95)")
     if window is not None:
         w = statistics.median(runs["window"])
         print(f"app, window open: {w:8.1f} images/s  {[round(v, 1) for v in runs['window']]}  (training process, "
               "live plots and maps of 3a every 10 steps)")
-        print(f"ratio app/bare  : {w / b:.3f}  (target >= 0.95)")
+        print(f"ratio app/bare  : {w / b:.3f}  (median of per-round ratios {paired('window'):.3f}; target >= 0.95)")
+    if args.layouts:
+        n = statistics.median(runs["nchw"])
+        print(f"bare loop, NCHW : {n:8.1f} images/s  {[round(v, 1) for v in runs['nchw']]}")
+        print(f"channels-last / NCHW (bare loops): {b / n:.3f}  (median of per-round ratios "
+              f"{1 / paired('nchw'):.3f})")
     return 0
 
 

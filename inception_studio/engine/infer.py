@@ -70,11 +70,6 @@ def export_ahead(model: nn.Module, spec: ArchSpec) -> None:
     cached_export(inference_model(model), spec)
 
 
-def _cpu_channels_last(dev: torch.device) -> bool:
-    # oneDNN runs these convs markedly faster in NHWC on CPU (see benchmarks/bench_cpu_backends.py).
-    return dev.type == "cpu"
-
-
 # ----------------------------------------------------------------------------------- results
 @dataclass
 class ImageResult:
@@ -127,7 +122,7 @@ class Predictor:
                                      self.spec.interpolation, self.spec.in_channels)
         # A caller's model (the GUI's, a trainer's) is never changed, not even its train/eval mode: use a copy.
         self.model = inference_model(built.model, optimize, copy=not owned)
-        self._channels_last = D.use_channels_last(self.device) or (optimize and _cpu_channels_last(self.device))
+        self._channels_last = D.use_channels_last(self.device)
         if self._channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.backend = self._pick_backend(backend)

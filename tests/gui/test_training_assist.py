@@ -37,7 +37,8 @@ def test_lr_finder_draws_its_curve_and_applies_the_suggestion(qtbot, panel, arti
     xs, ys = view.curve.getData()
     assert len(xs) >= 10 and np.all(np.isfinite(ys))
     assert view.marker.isVisible() and math.isclose(10 ** view.marker.value(), view.suggestion, rel_tol=1e-6)
-    assert panel.form.lr.value() == pytest.approx(view.suggestion, rel=1e-3)
+    # applied as the spin box holds it: rounded to its decimals (6), e.g. 0.00031165 -> 0.000312
+    assert panel.form.lr.value() == pytest.approx(round(view.suggestion, panel.form.lr.decimals()), abs=1e-12)
     assert "Suggested learning rate" in view.title.text()
     qtbot.waitUntil(lambda: panel.form.find_lr.isEnabled(), timeout=5000)
     panel.monitor.grab().save(str(artifacts / "training_lr_finder.png"))

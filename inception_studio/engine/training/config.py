@@ -71,7 +71,7 @@ class TrainConfig:
     color_jitter: float = 0.4
     # runtime
     amp: bool = True  # mixed precision where the device has it (CUDA bf16/fp16, MPS fp16)
-    channels_last: bool = True  # on CUDA only
+    channels_last: bool = True  # where the device gains from it (device.use_channels_last: CUDA and CPU)
     seed: int = 0
     device: str = "auto"
     num_workers: int | None = None  # None: 0 on CPU (decoding in-thread is fastest on 2 cores), more on GPU
