@@ -65,6 +65,32 @@ def test_tiny_model_learns_the_demo_data(tmp_path):
     assert len(done.per_class_acc) == 4 and not done.model.training
 
 
+def test_cpu_runs_train_channels_last_and_hand_out_plain_weights(tiny_data, tmp_path):
+    """On the CPU the engine keeps activations channels-last (faster in oneDNN); the run learns the same as in
+    NCHW order, and its checkpoint is ordinary weights: a model built afresh gives the trained model's logits."""
+    base = T.recipe_defaults("googlenet", epochs=1, max_steps=3, augment=False, device="cpu", **TINY)
+    runs = {}
+    for nhwc in (True, False):
+        out = tmp_path / f"nhwc-{nhwc}.safetensors"
+        runs[nhwc] = (run_all(replace(base, channels_last=nhwc, out=str(out)), get_spec("googlenet"), tiny_data), out)
+    events, out = runs[True]
+    done = of(events, T.DoneEvent)[0]
+    conv = next(m for m in done.model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    plain = of(runs[False][0], T.DoneEvent)[0]
+    assert not next(m for m in plain.model.modules() if isinstance(m, torch.nn.Conv2d)
+                    and m.kernel_size != (1, 1)).weight.is_contiguous(memory_format=torch.channels_last)
+    losses = [[s.loss for s in of(runs[k][0], T.StepEvent)] for k in (True, False)]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-3)  # the same steps, up to the kernels' rounding
+    ck = load_checkpoint(out)
+    fresh = build_model(ck.spec)
+    fresh.load_state_dict(ck.state_dict)
+    fresh.eval()
+    x = torch.rand(2, 3, 48, 48)
+    with torch.no_grad():
+        assert torch.allclose(fresh(x), done.model(x.contiguous(memory_format=torch.channels_last)), atol=1e-5)
+
+
 def test_step_events_report_losses_rate_and_eta(tiny_data):
     events = run_all(T.recipe_defaults("googlenet", epochs=2, **TINY), get_spec("googlenet"), tiny_data)
     steps = of(events, T.StepEvent)
