@@ -39,7 +39,8 @@ from inception_studio.core.build import build_model  # noqa: E402
 from inception_studio.core.presets import get_spec  # noqa: E402
 from inception_studio.engine import data as D  # noqa: E402
 from inception_studio.engine import train as T  # noqa: E402
-from inception_studio.engine.device import resolve_device, use_channels_last  # noqa: E402
+from inception_studio.engine.device import resolve_device  # noqa: E402
+from inception_studio.engine.training.setup import run_channels_last  # noqa: E402
 
 
 def ours(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int) -> float:
@@ -55,8 +56,7 @@ def bare(cfg: T.TrainConfig, spec, data: T.TrainData, warm: int, steps: int, lay
     """Images/s of the plainest correct loop: load, forward, loss (+aux), backward, step. ``layout`` "engine"
     stores activations as the engine does on this device, "nchw" always in plain NCHW order."""
     device = resolve_device(cfg.device)
-    nhwc = layout == "engine" and cfg.channels_last and use_channels_last(device)
-    fmt = torch.channels_last if nhwc else torch.contiguous_format
+    fmt = torch.channels_last if layout == "engine" and run_channels_last(cfg, device) else torch.contiguous_format
     torch.manual_seed(cfg.seed)
     model = build_model(spec).to(device).to(memory_format=fmt).train()
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
@@ -221,9 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{spec.name} x{args.width_mult} at {args.image_size} px, batch {args.batch_size}, {args.device}, "
           f"{args.workers} loader workers, {len(data.train)} training images, {args.steps} timed steps, "
           f"median of {args.rounds} interleaved rounds")
-    nhwc = cfg.channels_last and use_channels_last(resolve_device(args.device))
-    print(f"bare torch loop : {b:8.1f} images/s  {[round(v, 1) for v in runs['bare']]}  "
-          f"({'channels-last' if nhwc else 'NCHW'}, as the engine)")
+    layout = "channels-last" if run_channels_last(cfg, resolve_device(args.device)) else "NCHW"
+    print(f"bare torch loop : {b:8.1f} images/s  {[round(v, 1) for v in runs['bare']]}  ({layout}, as the engine)")
     print(f"engine.train    : {o:8.1f} images/s  {[round(v, 1) for v in runs['ours']]}")
     print(f"ratio ours/bare : {o / b:.3f}  (median of per-round ratios {paired('ours'):.3f}; target >= 0.95)")
     if window is not None:

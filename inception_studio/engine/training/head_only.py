@@ -254,7 +254,7 @@ def _speed_note(t: Trainer, cfg: TrainConfig, feat_s: float, head_s: float, step
         return
     batch = min(8, cfg.batch_size)
     try:
-        whole_step = measure_step_seconds(t.spec, batch, t.device, steps=1, warmup=1)
+        whole_step = measure_step_seconds(t.spec, batch, t.device, steps=1, warmup=1, channels_last=t.channels_last)
     except (RuntimeError, MemoryError):
         return
     whole = whole_step / batch * len(t.data.train) * cfg.epochs

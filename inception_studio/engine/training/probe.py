@@ -16,7 +16,7 @@ from inception_studio.core.build import build_model, output_module
 from inception_studio.core.spec import ArchSpec
 from inception_studio.engine.device import check_memory, resolve_device
 from inception_studio.engine.training.config import MAX_FEATURE_MAPS, TrainConfig
-from inception_studio.engine.training.setup import prepare_spec
+from inception_studio.engine.training.setup import prepare_spec, run_channels_last
 
 
 class _Captured(Exception):
@@ -54,13 +54,16 @@ def probe_feature_maps(model: nn.Module, module_path: str, image: torch.Tensor,
 
 def measure_step_seconds(spec: ArchSpec, batch_size: int, device: str | torch.device = "cpu",
                          steps: int = 2, warmup: int = 1, aux_weight: float | None = None,
-                         should_stop: Callable[[], bool] = lambda: False) -> float:
-    """Seconds per training step on random data (forward, backward, SGD step), after ``warmup`` steps;
-    NaN when ``should_stop()`` turned True before the last step (checked before each)."""
+                         should_stop: Callable[[], bool] = lambda: False, channels_last: bool = False) -> float:
+    """Seconds per training step on random data (forward, backward, SGD step), after ``warmup`` steps, in the
+    memory order a run would use (``channels_last``); NaN when ``should_stop()`` turned True before the last
+    step (checked before each)."""
     dev = resolve_device(device)
-    model = build_model(spec).to(dev).train()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = build_model(spec).to(dev).to(memory_format=fmt).train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-    x = torch.randn(batch_size, spec.in_channels, spec.input_size, spec.input_size, device=dev)
+    x = torch.randn(batch_size, spec.in_channels, spec.input_size, spec.input_size, device=dev).contiguous(
+        memory_format=fmt)
     y = torch.randint(0, spec.num_classes, (batch_size,), device=dev)
     crit = nn.CrossEntropyLoss()
     t0 = 0.0
@@ -98,7 +101,8 @@ def estimate_epoch(spec: ArchSpec, config: TrainConfig, train_count: int, num_cl
     batch = config.batch_size
     if device.type == "cpu" and summary.macs * batch > 20e9:  # > ~20 GMAC per step: seconds per step
         batch = min(batch, 4)
-    per_step = measure_step_seconds(spec, batch, device, steps=2, warmup=1, should_stop=should_stop)
+    per_step = measure_step_seconds(spec, batch, device, steps=2, warmup=1, should_stop=should_stop,
+                                    channels_last=run_channels_last(config, device))
     if math.isnan(per_step):
         return None
     per_step *= config.batch_size / batch

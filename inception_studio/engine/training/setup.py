@@ -128,6 +128,11 @@ def start_weights(start_from: str, spec, current: dict | None) -> dict | None:
 
 
 # ----------------------------------------------------------------------------------------- trainer
+def run_channels_last(config: TrainConfig, device: torch.device | str) -> bool:
+    """Whether a run keeps activations channels-last: the config asks for it and the device gains from it."""
+    return config.channels_last and use_channels_last(device)
+
+
 def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """The recipe's optimizer over the trainable parameters; no weight decay on BN parameters and biases."""
     decay, no_decay = [], []
@@ -189,7 +194,7 @@ class Trainer:
                                    "made for)")
             self.reinit = [node_of_module(p) for p in fresh]
         self.frozen = freeze(model, trainable_prefixes(self.spec, cfg.train_part, cfg.train_stages))
-        self.channels_last = cfg.channels_last and use_channels_last(self.device)
+        self.channels_last = run_channels_last(cfg, self.device)
         model = model.to(self.device)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
