@@ -181,6 +181,8 @@ def test_the_panel_remembers_its_data_and_settings_after_a_restart(qtbot, make_t
     first.form.set_recipe("adamw")
     first.form.epochs.setValue(7)
     first.form.lr.setValue(0.0123)
+    first.form.seed.setValue(7)
+    first.form.channels_last.setChecked(False)
     first.shutdown()  # what quitting the app does
 
     again = make_train_panel(width=0.25, size=64)  # a new panel (the next start) reads them back
@@ -190,19 +192,21 @@ def test_the_panel_remembers_its_data_and_settings_after_a_restart(qtbot, make_t
     cfg = again.form.config()
     assert (cfg.recipe, cfg.epochs) == ("adamw", 7)
     assert cfg.lr == pytest.approx(0.0123)
+    assert (cfg.seed, cfg.channels_last) == (7, False)  # the run's own switches, not the recipe's defaults
 
 
 def test_a_restart_keeps_the_workspace_while_the_remembered_data_loads(qtbot, make_window, demo):
     from inception_studio.gui.shared import settings as st
     from inception_studio.gui.train.remember import remember
 
-    remember(str(demo), T.TrainConfig(recipe="auto", epochs=3))  # the last session trained on it...
+    remember(str(demo), T.TrainConfig(recipe="auto", epochs=3, seed=7))  # the last session trained on it...
     st.set_value("workspace/current", "classify")  # ...and ended in Classify
     win = make_window("googlenet", dialogs=False)
     panel = install(win)
     qtbot.waitUntil(lambda: panel.data_view.data is not None and not panel.data_view.busy(), timeout=20000)
     qtbot.wait(100)
     assert win.workspaces.current == "classify" and panel.data_view.from_memory
+    assert panel.form.seed.value() == 7  # the auto recipe chosen again for the data keeps the user's seed
     panel.data_view.load(str(demo))  # data the user chooses opens Train
     qtbot.waitUntil(lambda: win.workspaces.current == "train", timeout=20000)
     panel.shutdown()

@@ -264,19 +264,19 @@ class RecipeForm(QWidget):
             # Until the data is known: the auto recipe's common ground (AdamW one-cycle), refined on load.
             self.set_config(recipe_defaults("adamw", recipe="auto", schedule="onecycle", lr=5e-3,
                                             crop_scale=(0.5, 1.0), flip=False, epochs=self.epochs.value(),
-                                            batch_size=self.batch.value()), sizing=False)
+                                            batch_size=self.batch.value()), sizing=False, runtime=False)
             self.recipe_note.setText("Auto: chosen from your data once it is loaded.")
             self.autoWanted.emit()
             return
         cfg = recipe_defaults(name, epochs=self.epochs.value(), batch_size=self.batch.value())
-        self.set_config(cfg, sizing=False)
+        self.set_config(cfg, sizing=False, runtime=False)
         self.recipe_note.setText(RECIPE_LABELS[name][1])
 
     def show_auto(self, cfg: TrainConfig, reason: str) -> None:
         """Show the auto recipe the panel chose (sizing stays the user's) and why."""
         if self.recipe.currentData() != "auto":
             return
-        self.set_config(cfg, sizing=False)
+        self.set_config(cfg, sizing=False, runtime=False)
         self.recipe_note.setText(f"Auto: {reason}")
 
     # ---- TrainConfig <-> widgets ---------------------------------------------------------------------
@@ -303,8 +303,9 @@ class RecipeForm(QWidget):
                       train_part=self.part.currentData(), train_stages=self.stages.value())
         return replace(cfg, **extra) if extra else cfg
 
-    def set_config(self, cfg: TrainConfig, sizing: bool = True) -> None:
-        """Show ``cfg`` in the widgets (``sizing``: also the width / image size)."""
+    def set_config(self, cfg: TrainConfig, sizing: bool = True, runtime: bool = True) -> None:
+        """Show ``cfg`` in the widgets (``sizing``: also the width / image size; ``runtime``: also the seed and
+        the speed switches, which a recipe leaves as the user set them)."""
         self._base = cfg
         self.blockSignals(True)
         try:
@@ -326,7 +327,10 @@ class RecipeForm(QWidget):
                 self.crop_min.setValue(cfg.crop_scale[0])
             self.flip.setChecked(cfg.augment and cfg.flip)
             self.jitter.setChecked(cfg.augment and cfg.color_jitter > 0)
-            self.seed.setValue(cfg.seed)
+            if runtime:
+                self.seed.setValue(cfg.seed)  # the speed switches only where the device has them (_device_policy)
+                self.amp.setChecked(cfg.amp and self.amp.isEnabled())
+                self.channels_last.setChecked(cfg.channels_last and self.channels_last.isEnabled())
             self.part.setCurrentIndex(max(0, self.part.findData(cfg.train_part)))
             self.stages.setValue(cfg.train_stages)
             if sizing:
