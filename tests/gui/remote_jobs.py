@@ -50,3 +50,28 @@ def collector() -> dict:
 
     return {"tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count(),
             "torch": "torch" in __import__("sys").modules}
+
+
+def page_faults(block_mib: int = 12, blocks: int = 4, rounds: int = 12) -> dict:
+    """Allocate ``blocks`` blocks of ``block_mib`` MiB, touch every page, free them all; ``rounds`` times, as a
+    training step does with its activations. The minor page faults of the last half of the rounds."""
+    import resource
+
+    size = block_mib << 20
+    counts = []
+    for _ in range(rounds):
+        counts.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
+        held = []
+        for _ in range(blocks):
+            b = bytearray(size)
+            b[::4096] = b"\x01" * len(range(0, size, 4096))  # write each page (calloc may leave them unmapped)
+            held.append(b)
+        del held, b
+    counts.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
+    half = rounds // 2
+    return {"faults": counts[-1] - counts[-1 - half], "rounds": half, "pages": blocks * size // 4096}
+
+
+def environment(*names: str) -> dict:
+    """The values of these environment variables in this process."""
+    return {n: os.environ.get(n) for n in names}
