@@ -230,3 +230,18 @@ def test_choosing_data_twice_quickly_shows_the_second_choice(qtbot, make_train_p
     p.data_view.load(str(other))  # while the first scan runs
     qtbot.waitUntil(lambda: p.data_view.data is not None and not p.data_view.busy(), timeout=30000)
     assert p.data_view.data.root == str(other) and p.data_view.path.text() == str(other)
+
+
+def test_a_narrow_confusion_matrix_still_shows_each_class_accuracy_whole(qtbot):
+    from inception_studio.gui.train.confusion import ConfusionTable
+
+    table = ConfusionTable()
+    qtbot.addWidget(table)
+    table.resize(220, 200)  # about the side tab of a 1280-px window
+    table.show()
+    table.show_matrix(np.array([[10, 0, 0, 2], [1, 11, 0, 0], [0, 0, 12, 0], [0, 1, 0, 11]]),
+                      ["circle", "square", "stripes", "triangle"], [10 / 12, 11 / 12, 1.0, 11 / 12])
+    qtbot.waitUntil(lambda: table.columnWidth(4) > 0)
+    assert table.item(2, 4).text() == "100%"
+    assert table.columnWidth(4) >= table.sizeHintForColumn(4)  # what "100%" needs, margins too: not "10..."
+    assert min(table.columnWidth(j) for j in range(4)) >= 36  # the counts share what is left

@@ -51,4 +51,7 @@ class ConfusionTable(QTableWidget):
             item = QTableWidgetItem("–" if not math.isfinite(acc) else f"{100 * acc:.0f}%")
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             self.setItem(i, n, item)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # the accuracy column as wide as "100%" needs (stretched like the counts it read "10..." in a narrow dock)
+        header.setSectionResizeMode(n, QHeaderView.ResizeMode.ResizeToContents)
