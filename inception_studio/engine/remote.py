@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import one_line
+from .allocator import child_env
 
 NICE = 5  # background work's niceness (the GUI's worker threads; the child where SCHED_IDLE is not): the GUI wins
 _WARM = ("inception_studio.engine.train",)  # what a standby child imports before it is given a job
@@ -57,13 +58,6 @@ _WARM = ("inception_studio.engine.train",)  # what a standby child imports befor
 # priorities, so a child in its own session had as much of a contended core as the whole window, whatever its
 # priority. (Python 3.10 has no process_group: there it still gets a session.)
 _OWN_GROUP = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
-# glibc's allocator in the child keeps the memory a job frees for its next step (the user's own MALLOC_*
-# settings win). By default a fresh process hands large freed blocks back to the OS (munmap, heap trim) and
-# faults them in again the next step: a training child took 30,000-140,000 page faults and 0.2-0.8 s of
-# system time per 60 steps (googlenet x0.25, batch 32), 3-10% of its CPU, which the long-lived GUI process,
-# whose allocator had settled, did not pay. With these: ~2,000 faults and 0.1 s. Blocks up to 32 MiB (the
-# most glibc allows) come from the heap, and the heap is never trimmed: the child exits after its one job.
-_CHILD_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
 
 
 # ---------------------------------------------------------------------------------------------- the child
@@ -221,8 +215,7 @@ class ChildProcess:
         self.env = dict(os.environ)  # the settings it started under
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH", "")) if p)
-        for name, value in _CHILD_MALLOC.items():
-            env.setdefault(name, value)
+        env = child_env(env)  # its allocator keeps what a step frees (engine.allocator)
         from ..logs import current_file
         if current_file() is not None:
             env["INCEPTION_STUDIO_CHILD_LOG"] = "1"

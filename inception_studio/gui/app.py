@@ -154,12 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     from ..logs import setup as setup_logging
 
     log_file = setup_logging(verbose=args.verbose)
+    from ..engine.allocator import tune_window_process
+
+    tuned = tune_window_process()  # a forward's activations stay mapped for the next one (engine.allocator)
     app = ensure_app([sys.argv[0], *qt_args])
     from ..errors import StudioError
     from .shared.error_details import install_excepthook
     from .shared.workers import collect_garbage_on_gui_thread
 
-    logging.getLogger(__name__).info("starting the app (log: %s)", log_file)
+    logging.getLogger(__name__).info("starting the app (log: %s; allocator: %s)", log_file, tuned or "as it was")
     install_excepthook()
     collect_garbage_on_gui_thread()
 

@@ -214,6 +214,7 @@ def test_the_child_keeps_the_memory_a_step_frees_instead_of_faulting_it_in_again
 
 def test_the_users_own_allocator_settings_reach_the_child(qtbot, monkeypatch):
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
-    _w, got = start(qtbot, "environment", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+    _w, got = start(qtbot, "environment", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_MMAP_MAX_")
     qtbot.waitUntil(lambda: bool(got["finished"]), timeout=WAIT)
-    assert got["finished"][0] == {"MALLOC_TRIM_THRESHOLD_": "131072", "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}
+    assert got["finished"][0] == {"MALLOC_TRIM_THRESHOLD_": "131072", "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+                                  "MALLOC_MMAP_MAX_": "0"}
