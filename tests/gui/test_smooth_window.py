@@ -4,6 +4,7 @@ threads at a lower CPU priority, a run's start cancelling the time estimate, plo
 paint, axes that keep their picture across a new run."""
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -137,3 +138,48 @@ def test_the_loss_axis_percentile_matches_numpy():
 
 def test_settings_file_is_the_one_in_the_config_dir(config_dir):
     assert Path(st.settings().fileName()) == config_dir / "settings.ini"
+
+
+def test_a_warm_up_repaints_the_lr_axis_a_few_times_and_the_curve_stays_inside_it(qtbot):
+    # One-cycle's warm-up raises the lr for a run's first quarter: an axis fitted to each new top was repainted
+    # (~4 ms, its labels) at every tick of it.
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.show()
+    monitor.set_length(400, 4)
+    peak, spans = 5e-3, []
+    for step in range(1, 401):
+        lr = peak * (0.04 + 0.96 * step / 100) if step <= 100 else peak * 0.5 * (1 + math.cos(math.pi * (step - 100) / 300))
+        monitor.add_step(step, 1.0, 1.0, None, lr)
+        monitor._draw_lr()  # as a timer tick would, after every step
+        top = monitor.lr_plot.getViewBox().viewRange()[1][1]
+        assert max(monitor.lr) <= top  # the curve never leaves the plot
+        spans.append(top)
+    assert len(set(spans)) <= 7  # 25x up in doublings, not 100 new axes
+    monitor.redraw_all()  # the run's end: the axis fits the schedule
+    assert monitor.lr_plot.getViewBox().viewRange()[1] == pytest.approx([0.0, 1.1 * peak])
+
+
+def test_while_steps_arrive_the_loss_is_redrawn_about_4_times_a_second_and_the_lr_once(qtbot):
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.show()
+    monitor.set_length(1000, 4)
+    drawn = {"loss": 0, "lr": 0}
+    for name in drawn:
+        real = getattr(monitor, f"_draw_{name}")
+
+        def counted(real=real, name=name):
+            drawn[name] += 1
+            real()
+        setattr(monitor, f"_draw_{name}", counted)
+    from PySide6.QtCore import QTimer
+
+    steps = iter(range(1, 1000))
+    feed = QTimer(interval=60)  # a step every 60 ms, as a small model on the CPU
+    feed.timeout.connect(lambda: monitor.add_step((s := next(steps)), 1.0 / s, 1.0 / s, None, 1e-3))
+    feed.start()
+    qtbot.wait(4000)
+    feed.stop()
+    assert 12 <= drawn["loss"] <= 18 and 3 <= drawn["lr"] <= 5, drawn  # each plot's repaint takes from training
+    assert len(monitor.steps) >= 50
