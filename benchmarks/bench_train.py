@@ -12,7 +12,11 @@ their events reach the window). Its ratio to the same bare loop is the one a use
 
 The bare loop keeps activations in the memory order the engine picks for the device (channels-last on the
 CPU and CUDA: engine.device.use_channels_last), so the ratios measure the loop, not the layout.
-``--layouts`` adds the bare loop in plain NCHW order, to show what channels-last itself buys. Besides the
+``--layouts`` adds the bare loop in plain NCHW order, to show what channels-last itself buys.
+
+The app's training process keeps the memory a step frees (engine.allocator); the bench's own process, where
+the bare loop runs, has the C library's defaults, as a user's script would. To compare the loops under the
+same allocator, put engine.allocator.CHILD_ENV in the environment (the child then keeps those). Besides the
 medians, the bench prints the median of the per-round ratios (each round's contenders ran back to back,
 so load from other processes mostly cancels in them).
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from dataclasses import replace
 import statistics
 import sys
@@ -40,6 +45,7 @@ from inception_studio.core.build import build_model  # noqa: E402
 from inception_studio.core.presets import get_spec  # noqa: E402
 from inception_studio.engine import data as D  # noqa: E402
 from inception_studio.engine import train as T  # noqa: E402
+from inception_studio.engine.allocator import CHILD_ENV  # noqa: E402
 from inception_studio.engine.device import resolve_device  # noqa: E402
 from inception_studio.engine.training.setup import run_channels_last  # noqa: E402
 
@@ -228,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.workers} loader workers, {len(data.train)} training images, {args.steps} timed steps, "
           f"median of {args.rounds} interleaved rounds")
     layout = "channels-last" if run_channels_last(cfg, resolve_device(args.device)) else "NCHW"
+    own = {k: os.environ[k] for k in CHILD_ENV if k in os.environ}
+    print(f"allocator of the bare loops: {own or 'the C library defaults'}; of the app's training process: "
+          f"{ {**CHILD_ENV, **own} }")
     print(f"bare torch loop : {b:8.1f} images/s  {[round(v, 1) for v in runs['bare']]}  ({layout}, as the engine)")
     print(f"engine.train    : {o:8.1f} images/s  {[round(v, 1) for v in runs['ours']]}")
     print(f"ratio ours/bare : {o / b:.3f}  (median of per-round ratios {paired('ours'):.3f}; target >= 0.95)")
