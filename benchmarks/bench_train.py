@@ -20,7 +20,7 @@ same allocator, put engine.allocator.CHILD_ENV in the environment (the child the
 medians, the bench prints the median of the per-round ratios (each round's contenders ran back to back,
 so load from other processes mostly cancels in them).
 
-    python benchmarks/bench_train.py [--variant googlenet] [--window] [--layouts] [--rounds 5]
+    python benchmarks/bench_train.py [--variant googlenet] [--window] [--layouts] [--rounds 7]
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from inception_studio.core.build import build_model  # noqa: E402
 from inception_studio.core.presets import get_spec  # noqa: E402
 from inception_studio.engine import data as D  # noqa: E402
 from inception_studio.engine import train as T  # noqa: E402
-from inception_studio.engine.allocator import CHILD_ENV  # noqa: E402
+from inception_studio.engine.allocator import CHILD_ENV, child_env  # noqa: E402
 from inception_studio.engine.device import resolve_device  # noqa: E402
 from inception_studio.engine.training.setup import run_channels_last  # noqa: E402
 
@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--warm", type=int, default=8, help="untimed first steps (a fresh training process's first "
                     "steps are slower: its allocator and kernels warm up)")
-    ap.add_argument("--steps", type=int, default=60, help="timed steps per contender (on two shared cores 30 left the ratios +-5%% apart from one run to the next)")
+    ap.add_argument("--steps", type=int, default=60, help="timed steps per contender (on two shared cores 30 "
+                    "left the ratios +-5%% apart from one run to the next)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, default=0, help="DataLoader workers for both loops")
@@ -234,9 +235,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.workers} loader workers, {len(data.train)} training images, {args.steps} timed steps, "
           f"median of {args.rounds} interleaved rounds")
     layout = "channels-last" if run_channels_last(cfg, resolve_device(args.device)) else "NCHW"
-    own = {k: os.environ[k] for k in CHILD_ENV if k in os.environ}
+    own, child = ({k: env[k] for k in CHILD_ENV if k in env} for env in (os.environ, child_env(os.environ)))
     print(f"allocator of the bare loops: {own or 'the C library defaults'}; of the app's training process: "
-          f"{ {**CHILD_ENV, **own} }")
+          f"{child or 'the C library defaults'}")
     print(f"bare torch loop : {b:8.1f} images/s  {[round(v, 1) for v in runs['bare']]}  ({layout}, as the engine)")
     print(f"engine.train    : {o:8.1f} images/s  {[round(v, 1) for v in runs['ours']]}")
     print(f"ratio ours/bare : {o / b:.3f}  (median of per-round ratios {paired('ours'):.3f}; target >= 0.95)")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Mapping
 
 MIB = 1 << 20
 HEAP_BLOCKS_UP_TO = 32 * MIB  # glibc's largest mmap threshold
@@ -34,11 +35,11 @@ CHILD_ENV = {
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (malloc.h)
 
 
-def _users_own(env: dict[str, str], name: str) -> bool:
+def _users_own(env: Mapping[str, str], name: str) -> bool:
     return name in env or "glibc.malloc" in env.get("GLIBC_TUNABLES", "")
 
 
-def child_env(env: dict[str, str]) -> dict[str, str]:
+def child_env(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` with the child's allocator settings added where the user has set none of their own."""
     out = dict(env)
     for name, value in CHILD_ENV.items():
@@ -60,6 +61,6 @@ def tune_window_process() -> dict[str, int]:
     done: dict[str, int] = {}
     for name, param, value in (("MALLOC_MMAP_THRESHOLD_", _M_MMAP_THRESHOLD, HEAP_BLOCKS_UP_TO),
                                ("MALLOC_TRIM_THRESHOLD_", _M_TRIM_THRESHOLD, WINDOW_TRIM_BYTES)):
-        if not _users_own(dict(os.environ), name) and mallopt(param, value) == 1:
+        if not _users_own(os.environ, name) and mallopt(param, value) == 1:
             done[name] = value
     return done

@@ -82,5 +82,6 @@ def test_readme_launch_forms_open_the_window(tmp_path, config_dir, form):
     if sys.platform.startswith("linux"):
         # The app's allocator keeps what a forward frees for the next one (engine.allocator): a page touched
         # again is not faulted in again (a default process faulted each of them in each round).
-        faults, touched = (int(v) for v in next(ln for ln in out.stdout.splitlines() if ln.startswith("FAULTS:")).split()[1:])
+        line = next(ln for ln in out.stdout.splitlines() if ln.startswith("FAULTS:"))
+        faults, touched = (int(v) for v in line.split()[1:])
         assert faults < 0.05 * touched, out.stdout

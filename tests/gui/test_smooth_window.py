@@ -149,7 +149,8 @@ def test_a_warm_up_repaints_the_lr_axis_a_few_times_and_the_curve_stays_inside_i
     monitor.set_length(400, 4)
     peak, spans = 5e-3, []
     for step in range(1, 401):
-        lr = peak * (0.04 + 0.96 * step / 100) if step <= 100 else peak * 0.5 * (1 + math.cos(math.pi * (step - 100) / 300))
+        warm = step <= 100  # a linear warm-up to the peak, then a cosine down
+        lr = peak * (0.04 + 0.96 * step / 100) if warm else peak * 0.5 * (1 + math.cos(math.pi * (step - 100) / 300))
         monitor.add_step(step, 1.0, 1.0, None, lr)
         monitor._draw_lr()  # as a timer tick would, after every step
         top = monitor.lr_plot.getViewBox().viewRange()[1][1]
