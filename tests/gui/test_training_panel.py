@@ -38,7 +38,9 @@ def load(qtbot, panel: TrainingPanel, source: str, epochs: int = 2, batch: int =
 
 
 def test_dataset_summary_lists_classes_thumbnails_and_skipped_files(qtbot, panel, demo, artifacts):
+    assert "Choose the data" in panel.status.text()
     load(qtbot, panel, str(demo))
+    assert "press Train" in panel.status.text() and "Choose" not in panel.status.text()  # the next step, not the first
     view = panel.data_view
     table = view.findChild(type(view.table), "classTable")
     assert table.rowCount() == 4

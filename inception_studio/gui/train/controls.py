@@ -14,6 +14,9 @@ from ..shared.labels import message_label
 class RunControls(QWidget):
     """Checkpoint row, run buttons, progress bar and the status / hint / error lines (see the module docstring)."""
 
+    CHOOSE = "Choose the data, then press Train."
+    READY = "Data ready: press Train (Ctrl+Shift+T)."
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.out = QLineEdit(objectName="checkpointPath")
@@ -30,7 +33,7 @@ class RunControls(QWidget):
         self.resume_button.setToolTip("Continue a run from its checkpoint: weights, optimizer state, epoch and step")
         self.progress = QProgressBar(objectName="trainProgress")
         self.progress.setFormat("%v / %m steps")
-        self.status = QLabel("Choose the data, then press Train.", objectName="trainStatus")
+        self.status = QLabel(self.CHOOSE, objectName="trainStatus")
         self.status.setWordWrap(True)
         self.hint = message_label("trainHint", "hint")
         self.error = message_label("trainError")
@@ -55,6 +58,10 @@ class RunControls(QWidget):
         self.resume_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
+
+    def idle(self, has_data: bool) -> None:
+        """The status line between runs: what to do next (data chosen, or not yet)."""
+        self.status.setText(self.READY if has_data else self.CHOOSE)
 
     def fail(self, message: str) -> None:
         """Show ``message`` as the red error line."""

@@ -130,8 +130,11 @@ class TrainingPanel(QWidget):
         self._sync_init()
 
     def _on_data(self, data) -> None:
-        if data is not None and not self.running():
+        if self.running():
+            return
+        if data is not None:
             ProcessWorker.prewarm()  # a training process with torch loaded, so that Train starts at once
+        self.controls.idle(data is not None)  # (it still said "Choose the data" with the data shown above)
 
     def _sync_init(self) -> None:
         """"Current weights" needs a model; "Pretrained ImageNet" a network with released weights."""
